@@ -1,0 +1,50 @@
+# Everyday commands; see README.md. Every target installs what it needs first.
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+PORT      ?= 8000
+ARTICLES  ?= 500
+DEBIAN    := chromium redis-server postgresql
+
+.PHONY: install system-packages test test-fast lint replica demo bench
+
+install: system-packages $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# Debian packages the tests and the crawler use. As root we install them; otherwise we say what is missing.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing (install with: sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" -x -q
+
+lint: install
+	$(VENV)/bin/ruff check archive crawler tests
+	$(VENV)/bin/mypy archive
+
+replica: install
+	$(PY) -m tests.replica serve --port $(PORT) --articles $(ARTICLES)
+
+demo: install
+	$(PY) -m tests.demo
+
+bench: install
+	$(PY) -m tests.bench

@@ -1,0 +1,67 @@
+"""Named fault profiles, deterministic by seed.
+
+A profile picks a fraction of paths by hash; a picked path misbehaves for its first few requests and
+then heals, as a real overloaded server does, so a crawler that retries reaches everything within two
+runs. `charset` and `careless-etag` are not failures but permanent properties of the picked pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+FAILURES = ("5xx", "429", "slow", "drop", "truncate", "soft404", "empty", "redirect-loop")
+PROPERTIES = ("charset", "careless-etag")
+PROFILES = ("none", *FAILURES, *PROPERTIES, "chaos")
+
+FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0}
+DEFAULT_FRACTION = 0.2
+REDIRECT_LOOP_HITS = 25  # longer than any client's redirect limit, so the first attempt fails
+SLOW_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    detail: str = ""  # 5xx: the status; charset: "windows-1258" or "none"
+
+
+def _unit(*parts: object) -> float:
+    digest = hashlib.sha1(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class FaultPlan:
+    def __init__(self, profile: str = "none", seed: int = 1) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown fault profile {profile!r}; choose from {', '.join(PROFILES)}")
+        self.profile, self.seed = profile, seed
+        self.hits: dict[str, int] = {}
+
+    def decide(self, key: str, is_article: bool) -> Fault | None:
+        """The fault for this request to `key` (path and query), counting it as one more hit."""
+        n = self.hits.get(key, 0)
+        self.hits[key] = n + 1
+        if self.profile == "none":
+            return None
+        loop_key = key.split("?")[0]
+        if _unit(self.seed, self.profile, loop_key) >= FRACTION.get(self.profile, DEFAULT_FRACTION):
+            return None
+        kind = self.profile
+        if kind == "chaos":
+            kind = FAILURES[int(_unit(self.seed, "kind", loop_key) * len(FAILURES))]
+        if kind in ("charset", "soft404", "empty") and not is_article:
+            return None
+        if kind == "charset":
+            return Fault(kind, "windows-1258" if _unit(self.seed, "cs", key) < 0.6 else "none")
+        if kind == "careless-etag":
+            return Fault(kind) if is_article else None
+        if kind == "redirect-loop":
+            return Fault(kind) if self.hits.get(loop_key, 0) + self.hits.get(loop_key + "?loop=1", 0) <= (
+                REDIRECT_LOOP_HITS) else None
+        bad_hits = 1 + int(_unit(self.seed, "burst", key) * 3) if kind == "5xx" else 1
+        if n >= bad_hits:
+            return None
+        if kind == "5xx":
+            return Fault(kind, str((500, 502, 503, 504)[int(_unit(self.seed, "st", key, n) * 4)]))
+        return Fault(kind)
