@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import random
+import re
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from functools import cached_property
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from . import site as sitemod
 from . import vocab
@@ -25,6 +27,7 @@ from .site import ArticleMeta, Section, Site
 LEGACY_PAGE_SIZE = 15
 CURRENT_PAGE_SIZE = 15
 API_PAGE_SIZE = 10
+PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAMLCwgAAACH5BAAAAAAALAAAAAABAAEAAAICRAEAOw=="  # lazy images' grey
 TRACKING = ["utm_source=facebook&utm_medium=social&utm_campaign=dddn", "fbclid=IwAR0x9k2LmQpZ",
             "zarsrc=30&utm_source=zalo&utm_medium=zalo&utm_campaign=zalo", "gidzl=Xk2pL9"]
 
@@ -37,8 +40,10 @@ def us_time(d: datetime) -> str:
 
 def entity_escape(text: str) -> str:
     """How the real site writes JSON-LD strings: HTML entities for quotes and non-ASCII letters."""
-    return "".join("&quot;" if c == '"' else "&amp;" if c == "&" else c if c.isascii() else f"&#{ord(c)};"
-                   for c in text)
+    return _NON_ASCII.sub(lambda m: f"&#{ord(m[0])};", text.replace("&", "&amp;").replace('"', "&quot;"))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def net_date(d: datetime) -> str:
@@ -68,12 +73,20 @@ class Renderer:
         self.alias = (alias_url or base_url).rstrip("/")
         self.env = Environment(
             loader=FileSystemLoader(Path(__file__).parent / "templates"),
-            autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True)
+            autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False)  # templates never change under a running replica; stat()s cost per render
         self.env.globals.update(r=self, vocab=vocab, us_time=us_time, entity_escape=entity_escape)
+        self._fragments: dict[tuple[str, int], str] = {}
+        self._cards: dict[tuple[object, ...], Markup] = {}
 
     @cached_property
     def css(self) -> str:
         return css_bundle()
+
+    @cached_property
+    def page_prefix(self) -> str:
+        """How every current-template page begins, byte for byte; the server compresses it once."""
+        return self.env.get_template("current/_prefix.html").render({})
 
     # -- URLs ----------------------------------------------------------------------------------
     def url(self, meta: ArticleMeta, variant: str = "canonical") -> str:
@@ -104,10 +117,46 @@ class Renderer:
         return self.site.content(meta)
 
     def title(self, meta: ArticleMeta) -> str:
-        return str(self.site.content(meta)["title"])
+        return self.site.headline(meta)[0]
 
     def lead(self, meta: ArticleMeta) -> str:
-        return str(self.site.content(meta)["lead"])
+        return self.site.headline(meta)[1]
+
+    placeholder = PLACEHOLDER
+
+    def fragment(self, name: str) -> str:
+        """A page part that is the same on every page until the clock moves: header, footer, sidebar."""
+        key = (name, self.site.epoch)
+        if key not in self._fragments:
+            self._fragments = {k: v for k, v in self._fragments.items() if k[1] == self.site.epoch}
+            self._fragments[key] = self.env.get_template(name).render({})
+        return self._fragments[key]
+
+    def grid(self, a: ArticleMeta, heading: str = "h3", time: bool = True, variant: str = "canonical") -> Markup:
+        """One listing card (div.b-grid); cards repeat across pages, so they are built once per clock."""
+        key = (a.id, heading, time, variant, self.site.epoch)
+        card = self._cards.get(key)
+        if card is None:
+            if len(self._cards) > 50_000:
+                self._cards.clear()
+            url, title, lead = escape(self.url(a, variant)), escape(self.title(a)), escape(self.lead(a))
+            stamp = f'<span class="b-grid__time">{a.published:%d/%m/%Y %H:%M}</span>' if time else ""
+            card = Markup(
+                f'<div class="b-grid"><div class="b-grid__img"><a href="{url}" title="{title}">'
+                f'<img src="{PLACEHOLDER}" data-src="{escape(self.thumb(a))}" alt="{title}"></a></div>\n'
+                '<div class="b-grid__content">'
+                f'<div class="b-grid__row"><{heading} class="b-grid__title"><a href="{url}" title="{title}">{title}</a>'
+                f'</{heading}>{stamp}</div>\n<div class="b-grid__row b-grid__desc"><a href="{url}">{lead}</a></div>'
+                "</div></div>\n")
+            self._cards[key] = card
+        return card
+
+    def most_read(self) -> list[ArticleMeta]:
+        return sitemod.most_read(self.site)
+
+    @cached_property
+    def menu(self) -> list[tuple[Section, list[Section]]]:
+        return [(s, [k for k in self.site.sections if k.parent == s]) for s in self.site.sections if s.parent is None]
 
     def visible_date(self, d: datetime, meta_id: int = 0) -> str:
         return f"{d:%d/%m/%Y - %H:%M}" if meta_id % 5 == 0 else f"{d:%d/%m/%Y %H:%M}"
@@ -121,10 +170,12 @@ class Renderer:
             "updated": meta.updated_at(self.site.now), "now": self.site.now,
             "sql_echo": sql_echo, "echo_inside": meta.id % 9 == 4,
             "related": sitemod.related_box(self.site, meta),
-            "dont_miss": sitemod.dont_miss(self.site, meta), "most_read": sitemod.most_read(self.site),
+            "dont_miss": sitemod.dont_miss(self.site, meta),
             "comments": sitemod.comment_count(self.site, meta), "entry_tag": "article" if meta.id % 2 else "div",
-            "latest": self.site.in_section(meta.section)[:LEGACY_PAGE_SIZE],
         }
+        if template == "legacy":
+            ctx["latest"] = self.site.in_section(meta.section)[:LEGACY_PAGE_SIZE]
+            ctx["most_read"] = self.most_read()
         if template == "current" and meta.kind == "emagazine":
             payload = json.dumps(emagazine_payload(content, meta), ensure_ascii=False).encode()
             ctx["emag_data"] = base64.b64encode(payload).decode()

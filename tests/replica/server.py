@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import unicodedata
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,16 +57,39 @@ def encode_cp1258(text: str) -> bytes:
             continue
         except UnicodeEncodeError:
             pass
-        decomposed = unicodedata.normalize("NFD", ch)
-        for k in range(len(decomposed), 0, -1):
+        base, *marks = unicodedata.normalize("NFD", ch)
+        # Keep the vowel's own mark (circumflex, breve, horn) precomposed; send the tone mark combining.
+        options = [(unicodedata.normalize("NFC", base + m), [x for x in marks if x is not m]) for m in marks]
+        for head, rest in [*options, (base, marks)]:
             try:
-                out += unicodedata.normalize("NFC", decomposed[:k]).encode("cp1258") + decomposed[k:].encode("cp1258")
+                out += head.encode("cp1258") + "".join(rest).encode("cp1258")
                 break
             except UnicodeEncodeError:
                 continue
         else:
             out += b"?"
     return bytes(out)
+
+
+class PrefixGzip:
+    """Encoding and gzip for pages that share a long prefix (the inline CSS of every current page): the
+    prefix is encoded and compressed once, and each page continues a copy of that zlib stream. The output
+    is one ordinary gzip member, as any server sends."""
+
+    def __init__(self, prefix: str, level: int = 1) -> None:
+        self.prefix, self._raw = prefix, prefix.encode("utf-8")
+        self._state = zlib.compressobj(level, zlib.DEFLATED, 31)
+        self._head = self._state.compress(self._raw)
+
+    def encode(self, text: str, gzipped: bool) -> bytes:
+        if not (self.prefix and text.startswith(self.prefix)):
+            data = text.encode("utf-8")
+            return gzip.compress(data, 1, mtime=0) if gzipped else data
+        rest = text[len(self.prefix):].encode("utf-8")
+        if not gzipped:
+            return self._raw + rest
+        stream = self._state.copy()
+        return self._head + stream.compress(rest) + stream.flush()
 
 
 class LRU(OrderedDict[Any, Any]):
@@ -86,6 +110,7 @@ class ReplicaServer:
         self.host, self.port = host, port
         self.faults = FaultPlan(faults, site.seed)
         self.renderer: Renderer | None = None
+        self.pages = PrefixGzip("")
         self.render_seq = 0
         self.cache = LRU(4096)  # (key, epoch) -> (text, gzip bytes or None)
         self._server: asyncio.AbstractServer | None = None
@@ -101,6 +126,7 @@ class ReplicaServer:
         self._server = await asyncio.start_server(self._serve_connection, self.host, self.port, limit=2**16)
         self.port = self._server.sockets[0].getsockname()[1]
         self.renderer = Renderer(self.site, self.base_url, f"http://{self._alias_host()}:{self.port}")
+        self.pages = PrefixGzip(self.renderer.page_prefix)
 
     async def close(self) -> None:
         if self._server:
@@ -192,15 +218,14 @@ class ReplicaServer:
             headers["Last-Modified"] = format_datetime(resp.last_modified.astimezone(UTC), usegmt=True)
         if resp.status == 200 and self._not_modified(resp, req):
             return 304, headers, b""
-        dynamic = isinstance(resp.body, str) and SQL_MARKER in resp.body
+        dynamic = isinstance(resp.body, str) and SQL_MARKER in resp.body  # differs on every request
         gz_ok = "gzip" in req.get("accept-encoding", "")
         key = resp.cache_key if resp.cache_key and gz_ok and not charset and not dynamic else None
         body = self.cache.get(key) if key else None  # only gzip bodies are cached
         encoded = body is not None
         if body is None:
-            data = self._encode(resp, charset)
-            encoded = gz_ok and len(data) > 256
-            body = gzip.compress(data, 1 if dynamic else 6, mtime=0) if encoded else data
+            encoded = gz_ok and len(resp.body) > 256
+            body = self._encode(resp, charset, encoded)
             if key and encoded:
                 self.cache.put(key, body)
         headers["Content-Type"] = resp.content_type
@@ -209,10 +234,10 @@ class ReplicaServer:
         headers["Vary"] = "Accept-Encoding"
         return resp.status, headers, body
 
-    def _encode(self, resp: Response, charset: str | None) -> bytes:
-        """The body as bytes in the page's charset; fills in the SQL echo of this render."""
+    def _encode(self, resp: Response, charset: str | None, gzipped: bool) -> bytes:
+        """The body as bytes in the page's charset, gzipped if asked; fills in this render's SQL echo."""
         if isinstance(resp.body, bytes):
-            return resp.body
+            return gzip.compress(resp.body, 1, mtime=0) if gzipped else resp.body
         text = resp.body
         if SQL_MARKER in text:
             self.render_seq += 1
@@ -221,11 +246,12 @@ class ReplicaServer:
             text = text.replace('charset="utf-8"', 'charset="windows-1258"')
             text = text.replace("charset=utf-8", "charset=windows-1258")
             resp.content_type = resp.content_type.replace("utf-8", "windows-1258")
-            return encode_cp1258(text)
+            data = encode_cp1258(text)
+            return gzip.compress(data, 1, mtime=0) if gzipped else data
         if charset == "none":
             text = re.sub(r'<meta charset="utf-8">|<meta http-equiv="Content-Type"[^>]*>', "", text)
             resp.content_type = resp.content_type.split(";")[0]
-        return text.encode("utf-8")
+        return self.pages.encode(text, gzipped)
 
     @staticmethod
     def _not_modified(resp: Response, req: dict[str, str]) -> bool:

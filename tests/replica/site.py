@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import bisect
 import random
+import string
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -37,7 +39,7 @@ def slugify(text: str) -> str:
     return "-".join(p for p in out.split("-") if p)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # sections are singletons: identity is equality, and cheap
 class Section:
     path: str  # "chinh-tri-xa-hoi/kinh-te"
     name: str
@@ -125,7 +127,6 @@ class Site:
         with self._lock:
             self._now = t.astimezone(VN)
             self.epoch += 1
-            _visible.cache_clear()
 
     def template_at(self, t: datetime | None = None) -> str:
         return "legacy" if (t or self.now) < self.redesign else "current"
@@ -194,11 +195,17 @@ class Site:
             return self.visible()
         return _in_section(self, self.epoch, section.path)
 
-    def published_before(self, t: datetime) -> list[ArticleMeta]:
-        return self.articles[: bisect.bisect_right(self._published, t)]
+    def published_before(self, t: datetime, last: int | None = None) -> list[ArticleMeta]:
+        """Articles published at or before `t`, oldest first; only the `last` newest of them if given."""
+        end = bisect.bisect_right(self._published, t)
+        return self.articles[max(0, end - last) if last else 0: end]
 
     def content(self, meta: ArticleMeta, version: int | None = None) -> dict[str, Any]:
         return content_of(self, meta, meta.version_at(self.now) if version is None else version)
+
+    def headline(self, meta: ArticleMeta) -> tuple[str, str]:
+        """Title and lead now, without building the body: listings show thousands of these."""
+        return headline_of(self, meta, meta.version_at(self.now))
 
 
 @lru_cache(maxsize=8)
@@ -208,9 +215,18 @@ def _visible(site: Site, epoch: int) -> list[ArticleMeta]:
     return live[::-1]
 
 
-@lru_cache(maxsize=256)
 def _in_section(site: Site, epoch: int, path: str) -> list[ArticleMeta]:
-    return [a for a in site.visible() if a.section.path == path or a.section.path.startswith(path + "/")]
+    return _section_index(site, epoch).get(path, [])
+
+
+@lru_cache(maxsize=8)
+def _section_index(site: Site, epoch: int) -> dict[str, list[ArticleMeta]]:
+    """Every section's live articles, newest first, in one pass over the site."""
+    index: dict[str, list[ArticleMeta]] = {}
+    for a in site.visible():
+        for s in a.section.trail:
+            index.setdefault(s.path, []).append(a)
+    return index
 
 
 # -- content ---------------------------------------------------------------------------------------
@@ -220,16 +236,37 @@ def seed_title_and_lead() -> tuple[str, str]:
     return lines[0].strip(), lines[2].strip().removeprefix("Diendandoanhnghiep.vn").strip()
 
 
+@lru_cache(maxsize=512)
+def _slots(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
 def _fill(template: str, rng: random.Random) -> str:
-    person = rng.choice(vocab.AUTHORS)
-    topic = rng.choice(vocab.TOPICS)
-    return template.format(
-        province=rng.choice(vocab.PROVINCES), org=rng.choice(vocab.ORGS), topic=topic,
-        topic_cap=topic[:1].upper() + topic[1:], year=rng.randint(2019, 2026),
-        num=f"{rng.randint(2, 980):,}".replace(",", "."), num2=rng.randint(12, 4800),
-        pct=f"{rng.randint(3, 140)},{rng.randint(0, 9)}", person=person,
-        short=person.split()[0], author=rng.choice(vocab.AUTHORS),
-    )
+    """A template with its slots drawn from the vocabulary; only the slots it has cost a draw."""
+    values: dict[str, object] = {}
+    for slot in _slots(template):
+        if slot in values:
+            continue
+        if slot in ("person", "short"):
+            person = rng.choice(vocab.AUTHORS)
+            values.update(person=person, short=person.split()[0])
+        elif slot in ("topic", "topic_cap"):
+            topic = rng.choice(vocab.TOPICS)
+            values.update(topic=topic, topic_cap=topic[:1].upper() + topic[1:])
+        else:
+            values[slot] = _SLOT_DRAWS[slot](rng)
+    return template.format(**values)
+
+
+_SLOT_DRAWS: dict[str, Callable[[random.Random], object]] = {
+    "province": lambda rng: rng.choice(vocab.PROVINCES),
+    "org": lambda rng: rng.choice(vocab.ORGS),
+    "year": lambda rng: rng.randint(2019, 2026),
+    "num": lambda rng: f"{rng.randint(2, 980):,}".replace(",", "."),
+    "num2": lambda rng: rng.randint(12, 4800),
+    "pct": lambda rng: f"{rng.randint(3, 140)},{rng.randint(0, 9)}",
+    "author": lambda rng: rng.choice(vocab.AUTHORS),
+}
 
 
 def _typo(title: str, rng: random.Random) -> str:
@@ -253,11 +290,10 @@ def _base_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
     if meta.kind == "seed":
         return _seed_content(site, meta)
     rng = random.Random(f"content:{site.seed}:{meta.id}")
-    title = base_title(site.seed, meta.id)
-    lead = " ".join(_fill(rng.choice(vocab.SENTENCE_TEMPLATES), rng) for _ in range(rng.randint(1, 2)))
+    title, lead = base_title(site.seed, meta.id), base_lead(site.seed, meta.id)
     seed_sents = vocab.seed_sentences()
     blocks: list[dict[str, Any]] = []
-    earlier = [a for a in site.published_before(meta.published - timedelta(seconds=1))[-400:]
+    earlier = [a for a in site.published_before(meta.published - timedelta(seconds=1), 400)
                if a.section == meta.section and a.kind != "emagazine"][-12:]
     if earlier and meta.kind == "normal" and rng.random() < (0.45 if meta.published < site.redesign else 0.15):
         for target in rng.sample(earlier, min(len(earlier), rng.randint(1, 2))):
@@ -303,7 +339,7 @@ def _seed_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
     lines = [ln.strip() for ln in vocab.seed_article_text().splitlines()[4:]]
     lines = [ln for ln in lines[: lines.index("Đánh giá của bạn:")] if ln]
     headings = {"Hoàn thành xuất sắc nhiệm vụ", "Nổi bật về công tác chuyển đổi số"}
-    earlier = [a for a in site.published_before(meta.published)[-60:] if a.kind == "normal"][-3:]
+    earlier = [a for a in site.published_before(meta.published, 60) if a.kind == "normal"][-3:]
     blocks: list[dict[str, Any]] = []
     i = 0
     while i < len(lines):
@@ -333,6 +369,30 @@ def base_title(seed: int, article_id: int) -> str:
     return _fill(rng.choice(vocab.TITLE_TEMPLATES), rng)
 
 
+def base_lead(seed: int, article_id: int) -> str:
+    rng = random.Random(f"lead:{seed}:{article_id}")
+    return " ".join(_fill(rng.choice(vocab.SENTENCE_TEMPLATES), rng) for _ in range(rng.randint(1, 2)))
+
+
+@lru_cache(maxsize=65536)
+def headline_of(site: Site, meta: ArticleMeta, version: int) -> tuple[str, str]:
+    if meta.kind == "seed":
+        return seed_title_and_lead()
+    title, lead = base_title(site.seed, meta.id), base_lead(site.seed, meta.id)
+    kinds = [kind for _, kind in meta.edits]
+    if "typo" in kinds and kinds.index("typo") >= version:
+        title = _typo(title, random.Random(f"edits:{site.seed}:{meta.id}"))
+    for n, kind in enumerate(kinds[:version]):
+        if kind == "lead":
+            lead = _edited_lead(site, meta, n)
+    return title, lead
+
+
+def _edited_lead(site: Site, meta: ArticleMeta, n: int) -> str:
+    erng = random.Random(f"edit:{site.seed}:{meta.id}:{n}:lead")
+    return " ".join(_fill(erng.choice(vocab.SENTENCE_TEMPLATES), erng) for _ in range(2))
+
+
 def _title_of(site: Site, meta: ArticleMeta) -> str:
     return seed_title_and_lead()[0] if meta.kind == "seed" else base_title(site.seed, meta.id)
 
@@ -341,18 +401,13 @@ def _title_of(site: Site, meta: ArticleMeta) -> str:
 def content_of(site: Site, meta: ArticleMeta, version: int) -> dict[str, Any]:
     """The article as the CMS holds it at a version: the base content with edits 1..version applied."""
     base = _base_content(site, meta)
-    content = {**base, "blocks": list(base["blocks"]), "version": version}
-    rng = random.Random(f"edits:{site.seed}:{meta.id}")
-    kinds = [kind for _, kind in meta.edits]
-    if "typo" in kinds and kinds.index("typo") >= version:
-        content["title"] = _typo(base["title"], rng)
-    for n, kind in enumerate(kinds[:version]):
+    title, lead = headline_of(site, meta, version)
+    content = {**base, "title": title, "lead": lead, "blocks": list(base["blocks"]), "version": version}
+    for n, (_, kind) in enumerate(meta.edits[:version]):
         erng = random.Random(f"edit:{site.seed}:{meta.id}:{n}")
         if kind == "paragraph":
             sents = [_fill(erng.choice(vocab.SENTENCE_TEMPLATES), erng) for _ in range(3)]
             content["blocks"].append({"type": "p", "text": " ".join(sents)})
-        elif kind == "lead":
-            content["lead"] = " ".join(_fill(erng.choice(vocab.SENTENCE_TEMPLATES), erng) for _ in range(2))
         elif kind == "correction":
             content["blocks"].append({"type": "p", "text": _fill(vocab.CORRECTION_NOTE, erng)})
     return content
@@ -360,7 +415,7 @@ def content_of(site: Site, meta: ArticleMeta, version: int) -> dict[str, Any]:
 
 def related_box(site: Site, meta: ArticleMeta) -> list[ArticleMeta]:
     """"Bài liên quan": earlier articles of the same section, fixed per article."""
-    pool = [a for a in site.published_before(meta.published - timedelta(seconds=1))[-600:]
+    pool = [a for a in site.published_before(meta.published - timedelta(seconds=1), 600)
             if a.section.parent == meta.section.parent and a.id != meta.id][-20:]
     rng = random.Random(f"related:{site.seed}:{meta.id}")
     return rng.sample(pool, min(4, len(pool)))
@@ -368,7 +423,7 @@ def related_box(site: Site, meta: ArticleMeta) -> list[ArticleMeta]:
 
 def dont_miss(site: Site, meta: ArticleMeta) -> list[ArticleMeta]:
     """"Đừng bỏ lỡ": the channel's articles just before this one, fixed per article."""
-    pool = [a for a in site.published_before(meta.published - timedelta(seconds=1))[-300:]
+    pool = [a for a in site.published_before(meta.published - timedelta(seconds=1), 300)
             if a.section == meta.section and a.id != meta.id]
     return pool[-5:][::-1]
 

@@ -9,6 +9,11 @@ from .render import Renderer
 from .site import ArticleMeta, Site
 
 
+def clean(text: str) -> str:
+    """Whitespace as a reader sees it: the seed's no-break spaces and runs of blanks become one space."""
+    return " ".join(text.split())
+
+
 def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
     """The article body as lines of text: paragraphs, headings, quotes, list items, table rows."""
     out: list[str] = []
@@ -19,7 +24,7 @@ def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
             out.extend(b["items"])
         elif b["type"] == "table":
             out.extend(" | ".join(row) for row in b["rows"])
-    return out
+    return [clean(line) for line in out]
 
 
 def template_of(site: Site, meta: ArticleMeta) -> str:
@@ -44,11 +49,11 @@ def article_truth(site: Site, r: Renderer, meta: ArticleMeta) -> dict[str, Any]:
         "template": template,
         "kind": meta.kind,
         "version": meta.version_at(now),
-        "title": c["title"],
-        "lead": c["lead"],
+        "title": clean(c["title"]),
+        "lead": clean(c["lead"]),
         "body": block_texts(c["blocks"]),
         "blocks": [b for b in c["blocks"] if b["type"] != "related"],
-        "images": [{"src": b["src"], "caption": b["caption"]} for b in c["blocks"] if b["type"] == "figure"],
+        "images": [{"src": b["src"], "caption": clean(b["caption"])} for b in c["blocks"] if b["type"] == "figure"],
         "authors": c["authors"],
         "published": meta.published.isoformat(),
         "updated": meta.updated_at(now).isoformat(),

@@ -7,6 +7,7 @@ like the magazine and exercises every diacritic a tokenizer has to cope with.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 # (slug, display name, channel id, children[(slug, name, channel id)])
@@ -177,10 +178,12 @@ COMMENT_TEMPLATES = [
 ]
 
 
+@lru_cache(maxsize=1)
 def seed_article_text() -> str:
     return (Path(__file__).parent / "data" / "seed-article.txt").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
 def seed_sentences() -> list[str]:
     """Sentences of the seed article's body, reused so generated text carries real prose."""
     lines = seed_article_text().splitlines()

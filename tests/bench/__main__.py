@@ -1,0 +1,24 @@
+"""`python -m tests.bench [NAME...]`: run the benchmarks and print their reports."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.bench import replica_speed
+
+BENCHES = {"replica": replica_speed.run}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"bench: unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
+    for name in names:
+        BENCHES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
