@@ -187,7 +187,8 @@ def seed_article_text() -> str:
 def seed_sentences() -> list[str]:
     """Sentences of the seed article's body, reused so generated text carries real prose."""
     lines = seed_article_text().splitlines()
-    body = [ln for ln in lines[4:] if len(ln) > 120]
+    lines = lines[4: lines.index("Đánh giá của bạn:")]  # the rest is the page's noise, not prose
+    body = [ln for ln in lines if len(ln) > 120]
     out: list[str] = []
     for para in body:
         for sent in para.replace("; ", ". ").split(". "):

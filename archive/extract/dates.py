@@ -1,0 +1,49 @@
+"""The site's ways of writing a time. Naive times are Vietnam time (UTC+7)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+VN = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+_VISIBLE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:[-|,]\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_US_META = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)$", re.I)
+
+
+def parse_iso(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=VN)
+
+
+def parse_us_meta(text: str) -> datetime | None:
+    """`<meta name="article:published_time" content="5/27/2026 2:51:01 PM">`: month first."""
+    m = _US_META.match(text.strip())
+    if not m:
+        return None
+    month, day, year, hour, minute, second, half = m.groups()
+    h = int(hour) % 12 + (12 if half.upper() == "PM" else 0)
+    try:
+        return datetime(int(year), int(month), int(day), h, int(minute), int(second or 0), tzinfo=VN)
+    except ValueError:
+        return None
+
+
+def parse_visible(text: str) -> datetime | None:
+    """"27/05/2026 14:51", "27/05/2026 - 14:51", "Thứ sáu, 12/01/2023 - 08:30": day first."""
+    m = _VISIBLE.search(text)
+    if not m:
+        return None
+    day, month, year, hour, minute, second = m.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=VN)
+    except ValueError:
+        return None
+
+
+def parse_any(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return parse_iso(text) or parse_us_meta(text) or parse_visible(text)

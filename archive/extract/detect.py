@@ -1,0 +1,28 @@
+"""Which page object reads a page: by its markup, never by its host, so sister sites on the same CMS
+get the same page object and a redesign falls through to the generic fallback."""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+from archive.extract.html import first, first_text
+from archive.extract.pages.base import Page
+from archive.extract.pages.current import CurrentPage
+from archive.extract.pages.emagazine import EmagazinePage
+from archive.extract.pages.generic import GenericPage
+from archive.extract.pages.legacy import LegacyPage
+
+PAGES: tuple[type[Page], ...] = (EmagazinePage, CurrentPage, LegacyPage)
+NOT_FOUND_MARKERS = ("div.page-404", "div.c-page-404")
+NOT_FOUND_TEXT = ("không tìm thấy trang", "page not found")
+
+
+def detect(doc: HtmlElement, raw: str) -> tuple[type[Page], bool]:
+    """The page object for `doc` (whose text is `raw`), and whether the page is the site's not-found page
+    served as 200. Substring hints spare a tree scan per template on pages that cannot match."""
+    for page in PAGES:
+        if any(hint in raw for hint in page.hints) and page.matches(doc):
+            return page, False
+    soft_404 = any(first(doc, m) is not None for m in NOT_FOUND_MARKERS) or any(
+        t in first_text(doc, "title", "h1").casefold() for t in NOT_FOUND_TEXT)
+    return GenericPage, soft_404

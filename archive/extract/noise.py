@@ -1,0 +1,111 @@
+"""What the site wraps around an article, as named rules shared by every template.
+
+Each rule removes elements by selector and, where the noise can hide as loose text (the SQL echo,
+footers pasted into the body), lines by pattern. `find_noise` tells which rules still match a text,
+for the `noise_suspected` flag and for the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement
+
+
+@dataclass(frozen=True)
+class NoiseRule:
+    name: str
+    selectors: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()  # regular expressions over a block's text
+    triggers: tuple[str, ...] = ()  # lowercase literals one of which every pattern match contains
+
+    def search(self, text: str, folded: str) -> bool:
+        """Whether a pattern matches; the regex runs only when a trigger literal is present."""
+        if self.regex is None:
+            return False
+        if self.triggers and not any(t in folded for t in self.triggers):
+            return False
+        return self.regex.search(text) is not None
+
+    @cached_property
+    def xpath(self) -> etree.XPath | None:
+        if not self.selectors:
+            return None
+        return etree.XPath(" | ".join(CSSSelector(s).path for s in self.selectors))
+
+    @cached_property
+    def regex(self) -> re.Pattern[str] | None:
+        return _compile(self.patterns)
+
+
+def _compile(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    # Multiline: "^" and "$" hold per line, so one search covers a whole text.
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I | re.M) if patterns else None
+
+
+SQL_ECHO = r"SELECT\s+[\w`,.\s*]+?\s+FROM\s+`?cms_\w+`?\s+WHERE\s.*?(?:LIMIT\s+\d+\s*(?:,\s*\d+)?|$)"
+
+RULES: tuple[NoiseRule, ...] = (
+    NoiseRule("comments", (".c-comments", ".box-comment", "#box-comment", ".onecms__comments", ".comment-list",
+                           ".list-comment", "#comment-list", ".fb-comments"),
+              (r"^Bình luận( \(\d+\))?$", r"Bạn còn\s*\d*\s*/\s*\d+ ký tự",
+               r"Xếp theo:\s*Thời gian\s*\|\s*Số người thích"),
+              ("bình luận", "ký tự", "xếp theo")),
+    NoiseRule("rating", (".box-rating", ".rating-star", ".rating"), (r"^Đánh giá của bạn:?$",), ("đánh giá",)),
+    NoiseRule("share", (".box-share", ".c-share", ".social-share", ".share-box"), (r"^Chia sẻ:?$",), ("chia sẻ",)),
+    NoiseRule("group_invite", (".box-group",), (r"Mời các bạn tham gia vào group",), ("tham gia vào group",)),
+    NoiseRule("reading_footer", (".box-footer-detail",),
+              (r"Bạn đang đọc bài viết\s.*?\stại chuyên mục", r"Liên hệ cung cấp thông tin và gửi tin bài cộng tác",
+               r"toasoan@dddn\.com\.vn"), ("bạn đang đọc", "liên hệ cung cấp", "toasoan@")),
+    NoiseRule("related_lists", (".c-related-posts", ".c-dont-miss", ".onecms_load_view", ".box-same-category",
+                                ".c-most-read", ".box-most-read", ".sc-hightlight-box", ".box-related"),
+              (r"^>>\s*\S", r"^(Bài liên quan|Đừng bỏ lỡ|Đọc nhiều|Tin cùng chuyên mục|Có thể bạn quan tâm)$"),
+              (">>", "bài liên quan", "đừng bỏ lỡ", "đọc nhiều", "tin cùng chuyên mục", "có thể bạn quan tâm")),
+    NoiseRule("pagination", (".pagination", ".paging"), (r"^(?:\d+\s+){2,}\d+$",)),
+    NoiseRule("ads", (".oneads", ".box-adv", ".adsbygoogle", "[id^='zone-']", ".banner-ads"),
+              (r"^Quảng cáo$",), ("quảng cáo",)),
+    NoiseRule("sql_echo", (), (SQL_ECHO,), ("select",)),
+    NoiseRule("source_line", (".c-author-page",), ()),
+    NoiseRule("widgets", ("script", "style", "noscript", "form", "button", "textarea", "input", "select",
+                          "iframe", "svg", "template"), ()),
+)
+BY_NAME = {rule.name: rule for rule in RULES}
+
+
+def strip_elements(root: HtmlElement) -> None:
+    """Removes every element any rule selects, keeping the text that follows it."""
+    for rule in RULES:
+        if rule.xpath is not None:
+            for el in rule.xpath(root):
+                if el.getparent() is not None:
+                    el.drop_tree()
+
+
+def strip_sql_echo(text: str) -> str:
+    """The SQL the legacy server printed into pages, wherever it landed, cut out of a text."""
+    if "SELECT" not in text.upper():
+        return text
+    regex = BY_NAME["sql_echo"].regex
+    assert regex is not None
+    return regex.sub(" ", text)
+
+
+def is_noise_line(text: str) -> bool:
+    """A whole block that is noise: a footer or widget caption that slipped into the article."""
+    folded = text.casefold()
+    return any(rule.search(text, folded) for rule in RULES if rule.name != "sql_echo")
+
+
+def find_noise(text: str) -> list[str]:
+    """Names of the rules whose patterns still match somewhere in `text`."""
+    folded = text.casefold()
+    return [rule.name for rule in RULES if rule.search(text, folded)]
+
+
+def prune_xpaths() -> list[str]:
+    """The element rules as XPath, for trafilatura's `prune_xpath` in the generic fallback."""
+    return [CSSSelector(s).path for rule in RULES for s in rule.selectors]

@@ -1,0 +1,165 @@
+"""The page object every template specialises: one method per Article field.
+
+The base reads what any news page has (canonical link, Open Graph, JSON-LD, meta tags); a template's
+page object reads its own markup first and falls back to these.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any, ClassVar
+
+from lxml.html import HtmlElement
+
+from archive.extract import dates
+from archive.extract.blocks import Body, read_body
+from archive.extract.html import absolute, clean, first, first_text, json_ld, ld_text, meta, select, text_of
+from archive.extract.model import Article, Link
+from archive.urls import UrlRules
+
+DATELINE = re.compile(r"^(?:Diendandoanhnghiep\.vn|\(?DĐDN\)?|\(?Diễn đàn Doanh nghiệp\)?)\s*[-–—:]?\s*", re.I)
+HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
+
+
+class Page:
+    template: ClassVar[str] = "none"
+    markers: ClassVar[tuple[str, ...]] = ()
+    hints: ClassVar[tuple[str, ...]] = ()  # substrings of the raw page that make `matches` worth asking
+    container_selector: ClassVar[str] = ""
+    scope_selector: ClassVar[str] = ""  # the element holding title, lead, byline and date
+    title_selectors: ClassVar[tuple[str, ...]] = ()
+    lead_selectors: ClassVar[tuple[str, ...]] = ()
+    author_selectors: ClassVar[tuple[str, ...]] = ()
+    date_selectors: ClassVar[tuple[str, ...]] = ()
+    breadcrumb_selector: ClassVar[str] = ""
+    tag_selectors: ClassVar[tuple[str, ...]] = ()
+    related_selectors: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, doc: HtmlElement, url: str, rules: UrlRules, fetched_at: datetime | None = None) -> None:
+        self.doc, self.url, self.rules, self.fetched_at = doc, url, rules, fetched_at
+
+    @classmethod
+    def matches(cls, doc: HtmlElement) -> bool:
+        return any(first(doc, marker) is not None for marker in cls.markers)
+
+    def to_article(self) -> Article:
+        return Article(
+            url=self.url, canonical_url=self.canonical_url(), site_id=self.site_id(), title=self.title(),
+            lead=self.lead(), blocks=self.body.blocks, author=self.author(), published=self.published(),
+            updated=self.updated(), section=(self.section_path() or [""])[-1], section_path=self.section_path(),
+            tags=self.tags(), images=self.body.images, related=self.related(), language=self.language(),
+            template=self.template, flags=self.flags())
+
+    # -- fields --------------------------------------------------------------------------------
+    def canonical_url(self) -> str:
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> str:
+        links = self.head.xpath('link[@rel="canonical"]/@href')
+        return self.rules.canonical(absolute(self.url, links[0]) if links else self.url)
+
+    def site_id(self) -> int | None:
+        return self.rules.site_id(self.canonical_url()) or self.rules.site_id(self.url)
+
+    def title(self) -> str:
+        return (first_text(self.scope, *self.title_selectors) or meta(self.doc, "og:title")
+                or ld_text(self.article_ld.get("headline")) or first_text(self.doc, "title"))
+
+    def lead(self) -> str:
+        text = first_text(self.scope, *self.lead_selectors) or meta(self.doc, "description", "og:description")
+        return DATELINE.sub("", text)
+
+    def author(self) -> list[str]:
+        text = first_text(self.scope, *self.author_selectors) or ld_text(self.article_ld.get("author"))
+        return split_names(text or meta(self.doc, "author"))
+
+    def published(self) -> datetime | None:
+        return self.plausible(
+            dates.parse_any(self.article_ld.get("datePublished")),
+            dates.parse_any(meta(self.doc, "article:published_time", "datePublished", "pubdate")),
+            dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None)
+
+    def updated(self) -> datetime | None:
+        return self.plausible(dates.parse_any(self.article_ld.get("dateModified")),
+                              dates.parse_any(meta(self.doc, "article:modified_time", "dateModified")))
+
+    def section_path(self) -> list[str]:
+        names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
+        if not names:
+            crumbs = json_ld(self.doc, "BreadcrumbList").get("itemListElement", [])
+            names = [ld_text(c.get("item", {}).get("name") or c.get("name")) for c in crumbs if isinstance(c, dict)]
+        names = [n for n in names if n and n.casefold() not in HOME_CRUMBS]
+        return names or ([s] if (s := meta(self.doc, "article:section")) else [])
+
+    def tags(self) -> list[str]:
+        for selector in self.tag_selectors:
+            if found := [t for a in select(self.doc, selector) if (t := text_of(a))]:
+                return unique(found)
+        tags = [clean(el.get("content")) for el in self.doc.xpath('//meta[@property="article:tag"]')]
+        return unique(t for t in tags if t)
+
+    def related(self) -> list[Link]:
+        links = list(self.body.related)
+        for selector in self.related_selectors:
+            links += [Link(self.rules.canonical(absolute(self.url, a.get("href"))), text_of(a))
+                      for a in select(self.doc, selector) if a.get("href")]
+        return links
+
+    def language(self) -> str:
+        return (self.doc.get("lang") or meta(self.doc, "og:locale") or "vi").split("-")[0].split("_")[0].lower()
+
+    def flags(self) -> list[str]:
+        return []
+
+    # -- shared work ---------------------------------------------------------------------------
+    @cached_property
+    def head(self) -> HtmlElement:
+        found = self.doc.find("head")
+        return found if found is not None else self.doc
+
+    @cached_property
+    def container(self) -> HtmlElement | None:
+        return first(self.doc, self.container_selector) if self.container_selector else None
+
+    @cached_property
+    def scope(self) -> HtmlElement:
+        """Where the article's own header fields are looked for; the whole page if unsure."""
+        if self.scope_selector == self.container_selector and self.container is not None:
+            return self.container
+        found = first(self.doc, self.scope_selector) if self.scope_selector else None
+        return found if found is not None else self.doc
+
+    @cached_property
+    def article_ld(self) -> dict[str, Any]:
+        return json_ld(self.doc, "NewsArticle") or json_ld(self.doc, "Article")
+
+    @cached_property
+    def body(self) -> Body:
+        if self.container is None:
+            return Body()
+        return read_body(self.prepare_container(copy.deepcopy(self.container)), self.url, self.rules)
+
+    def prepare_container(self, container: HtmlElement) -> HtmlElement:
+        """Drops what a template keeps inside its container but outside the article (its header)."""
+        return container
+
+    def plausible(self, *candidates: datetime | None) -> datetime | None:
+        """The first candidate that is not after the fetch: a time in the future is a render stamp."""
+        for value in candidates:
+            if value and (self.fetched_at is None or value <= self.fetched_at + timedelta(hours=1)):
+                return value
+        return None
+
+
+def split_names(text: str) -> list[str]:
+    """"A, B" (OneCMS) and "A - B" (PHP era) bylines into names."""
+    return unique(n for part in re.split(r",|\s[-–]\s|\s&\s|;", text) if (n := clean(part)))
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
