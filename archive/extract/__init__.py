@@ -44,13 +44,13 @@ def extract(body: bytes | str, url: str, headers: Mapping[str, str] | None = Non
         doc, truncated, flags = None, False, [NOT_HTML]
     if truncated:
         flags.append(TRUNCATED_INPUT)
-    if doc is None:
+    page_cls, soft_404 = detect(doc, text) if doc is not None else (None, False)
+    if page_cls is None or soft_404:  # nothing to read: no page, or the site's not-found page
         article = Article(url=url, canonical_url=rules.canonical(url), site_id=rules.site_id(url))
-        flags += [EMPTY_BODY]
+        flags += [SOFT_404] if soft_404 else []
     else:
-        page_cls, soft_404 = detect(doc, text)
         article = page_cls(doc, url, rules, fetched_at).to_article()
-        flags += article.flags + ([SOFT_404] if soft_404 else [])
+        flags += article.flags
     article.flags = _quality(article, flags)
     article.parser_version = PARSER_VERSION
     article.fingerprint = fingerprint(article)

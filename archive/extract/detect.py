@@ -17,12 +17,13 @@ NOT_FOUND_MARKERS = ("div.page-404", "div.c-page-404")
 NOT_FOUND_TEXT = ("không tìm thấy trang", "page not found")
 
 
-def detect(doc: HtmlElement, raw: str) -> tuple[type[Page], bool]:
+def detect(doc: HtmlElement, raw: str) -> tuple[type[Page] | None, bool]:
     """The page object for `doc` (whose text is `raw`), and whether the page is the site's not-found page
     served as 200. Substring hints spare a tree scan per template on pages that cannot match."""
     for page in PAGES:
         if any(hint in raw for hint in page.hints) and page.matches(doc):
             return page, False
-    soft_404 = any(first(doc, m) is not None for m in NOT_FOUND_MARKERS) or any(
-        t in first_text(doc, "title", "h1").casefold() for t in NOT_FOUND_TEXT)
-    return GenericPage, soft_404
+    if any(first(doc, m) is not None for m in NOT_FOUND_MARKERS) or any(
+            t in first_text(doc, "title", "h1").casefold() for t in NOT_FOUND_TEXT):
+        return None, True
+    return GenericPage, False

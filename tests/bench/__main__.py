@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import replica_speed
+from tests.bench import extract_report, replica_speed
 
-BENCHES = {"replica": replica_speed.run}
+BENCHES = {"replica": replica_speed.run, "extract": extract_report.run}
 
 
 def main(argv: list[str]) -> int:

@@ -29,8 +29,8 @@ class GenericPage(Page):
         # trafilatura prunes the elements our rules name, then extracts; our line rules clean what is left.
         result = trafilatura.bare_extraction(
             copy.deepcopy(self.doc), url=self.url, with_metadata=True, include_comments=False, include_tables=True,
-            prune_xpath=noise.prune_xpaths(), as_dict=True)
-        return result if isinstance(result, dict) else {}
+            prune_xpath=noise.prune_xpaths())
+        return result.as_dict() if result is not None else {}
 
     @cached_property
     def body(self) -> Body:
