@@ -30,7 +30,9 @@ class GenericPage(Page):
         result = trafilatura.bare_extraction(
             copy.deepcopy(self.doc), url=self.url, with_metadata=True, include_comments=False, include_tables=True,
             prune_xpath=noise.prune_xpaths())
-        return result.as_dict() if result is not None else {}
+        if result is None:
+            return {}
+        return result if isinstance(result, dict) else result.as_dict()
 
     @cached_property
     def body(self) -> Body:
