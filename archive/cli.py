@@ -4,22 +4,67 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
-from archive import __version__
+from archive import __version__, queries, runs, warc
+from archive.database import Archive, ArchiveError, database_url, upgrade
+from archive.diff import changed_words, word_diff
 from archive.extract import Article, extract
+from archive.extract.dates import VN
+from archive.ingest import Ingestor
 from archive.urls import UrlRules, parse_aliases
 
 FORMATS = click.Choice(["json", "jsonl", "text"])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archive")
-def cli() -> None:
+@click.option("--db", envvar="ARCHIVE_DB_URL", metavar="URL",
+              help="SQLAlchemy URL of the archive [env ARCHIVE_DB_URL; default sqlite:///data/dddn-archive.sqlite]")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
     """Research and maintain the Diễn đàn Doanh nghiệp archive."""
+    ctx.obj = database_url(db)
+
+
+@contextmanager
+def opened(ctx: click.Context, migrate: bool = True) -> Iterator[Archive]:
+    """The archive named by --db, with every ArchiveError turned into a one-line message."""
+    try:
+        archive = Archive(ctx.obj, migrate=migrate)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield archive
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        archive.close()
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=choices[-1],
+                        show_default=True)
+
+
+def local(value: datetime | str | None) -> str:
+    """A time as the site's readers see it: Vietnam time, with its zone."""
+    if value is None:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(VN).strftime("%Y-%m-%d %H:%M ICT (+07:00)")
 
 
 def url_rules(aliases: tuple[str, ...]) -> UrlRules:
@@ -71,6 +116,207 @@ def as_text(data: dict[str, Any]) -> str:
         ("section", " › ".join(data["section_path"])), ("tags", ", ".join(data["tags"])),
         ("template", data["template"]), ("flags", ", ".join(data["flags"]) or "none")) if v]
     return "\n".join([*head, *meta, "", data["lead"], "", data["text"], ""])
+
+
+# -- the archive ---------------------------------------------------------------------------------
+
+@cli.group("db")
+def db_group() -> None:
+    """Create or migrate the archive's database."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every pending migration (new archives are migrated on first use anyway).
+
+    Example:
+
+        ARCHIVE_DB_URL=postgresql://archive@db/dddn archive db upgrade
+    """
+    with opened(ctx, migrate=False) as archive:
+        upgrade(archive.engine)
+        click.echo(f"{archive.safe_url}: schema up to date")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--alias", "aliases", multiple=True, metavar="ALIAS=HOST", help="Another host name of the site.")
+@click.pass_context
+def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...]) -> None:
+    """Ingest the response records of WARC files (FILE.warc, FILE.warc.gz, or a folder of them).
+
+    Every file is read once first: a broken file is reported and nothing is ingested.
+
+    Example:
+
+        archive import captures/2023/
+    """
+    rules = url_rules(aliases)
+    with opened(ctx) as archive:
+        files = warc.warc_files(path)
+        total = warc.check(files)
+        ingestor = Ingestor(archive, rules)
+        run_id = runs.start(archive, "import", {"path": str(path)})
+        counts: Counter[str] = Counter()
+        with progress() as bar:
+            task = bar.add_task("importing", total=total)
+            for name in files:
+                for record in warc.records(name):
+                    record.run_id = run_id
+                    result = ingestor.ingest(record)
+                    counts[result.outcome] += 1
+                    counts["new_articles"] += result.new_article
+                    bar.advance(task)
+        runs.finish(archive, run_id, "ok", counts)
+        click.echo(f"imported {total} records from {len(files)} file(s): " +
+                   ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("[progress.percentage]{task.percentage:>3.0f}%"),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+
+
+@cli.command("stats")
+@format_option("json", "text")
+@click.pass_context
+def stats_cmd(ctx: click.Context, fmt: str) -> None:
+    """How much the archive holds.
+
+    Example:
+
+        archive stats --format json
+    """
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        data = queries.stats(session).as_dict()
+    if fmt == "json":
+        click.echo(json.dumps(data))
+    else:
+        ratio = f" ({data['stored_bytes'] / data['raw_bytes']:.1%} of raw)" if data["raw_bytes"] else ""
+        for key, value in data.items():
+            click.echo(f"{key:>13}: {value:,}" + (ratio if key == "stored_bytes" else ""))
+
+
+@cli.command("show")
+@click.argument("ref", metavar="URL|ID")
+@click.option("--version", "number", type=click.IntRange(min=1), help="Version number (default: the latest).")
+@format_option("json", "text")
+@click.pass_context
+def show_cmd(ctx: click.Context, ref: str, number: int | None, fmt: str) -> None:
+    """One article as archived: the latest version, or --version N.
+
+    Example:
+
+        archive show https://diendandoanhnghiep.vn/thanh-hoa-2022-nam-ban-le-cua-chuyen-doi-so-203468.html
+    """
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        article = queries.find_article(session, ref, UrlRules.from_env())
+        version = queries.version_of(session, article, number)
+        fields = dict(version.extraction.fields)
+        meta = {"article_id": article.id, "status": article.status, "version": version.number,
+                "versions": len(article.versions), "seen_at": version.seen_at.isoformat(),
+                "first_seen": article.first_seen.isoformat(), "last_seen": article.last_seen.isoformat()}
+    if fmt == "json":
+        click.echo(json.dumps({**fields, **meta}, ensure_ascii=False, indent=2))
+        return
+    click.echo(as_text(fields).rstrip("\n"))
+    click.echo(f"\nversion {meta['version']} of {meta['versions']}, first seen {local(meta['seen_at'])}; "
+               f"article {meta['status']}, last seen {local(meta['last_seen'])}")
+
+
+@cli.command("history")
+@click.argument("ref", metavar="URL|ID")
+@click.pass_context
+def history_cmd(ctx: click.Context, ref: str) -> None:
+    """Every version of an article, with what changed from the one before.
+
+    Example:
+
+        archive history 10150001
+    """
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        article = queries.find_article(session, ref, UrlRules.from_env())
+        table = Table(title=f"{article.canonical_url} ({article.status})", title_justify="left")
+        for column in ("version", "first seen", "title", "words removed / added"):
+            table.add_column(column)
+        previous: dict[str, Any] | None = None
+        for version in article.versions:
+            fields = version.extraction.fields
+            change = "—"
+            if previous is not None:
+                removed, added = changed_words(_full_text(previous), _full_text(fields))
+                change = f"-{removed} / +{added}"
+            table.add_row(str(version.number), local(version.seen_at), fields["title"], change)
+            previous = fields
+    Console().print(table)
+
+
+def _full_text(fields: dict[str, Any]) -> str:
+    return "\n".join([fields.get("title", ""), fields.get("lead", ""), fields.get("text", "")])
+
+
+@cli.command("diff")
+@click.argument("ref", metavar="URL|ID")
+@click.argument("v1", type=click.IntRange(min=1))
+@click.argument("v2", type=click.IntRange(min=1))
+@click.pass_context
+def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int) -> None:
+    """Word-level differences between two versions: removed words red and struck, added words green.
+
+    Without a colour terminal, removals read [-like this-] and additions {+like this+}.
+
+    Example:
+
+        archive diff 10150001 1 2
+    """
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        article = queries.find_article(session, ref, UrlRules.from_env())
+        old = queries.version_of(session, article, v1).extraction.fields
+        new = queries.version_of(session, article, v2).extraction.fields
+    console = Console(highlight=False)
+    for label, key in (("title", "title"), ("lead", "lead"), ("body", "text")):
+        pieces = word_diff(old.get(key, ""), new.get(key, ""))
+        if all(p.kind == "same" for p in pieces):
+            continue
+        out = Text(f"── {label} ──\n", style="bold")
+        for piece in pieces:
+            if piece.kind == "same":
+                out.append(piece.text + " ")
+            elif console.is_terminal:
+                out.append(piece.text, style="red strike" if piece.kind == "removed" else "green underline")
+                out.append(" ")
+            else:
+                out.append(f"[-{piece.text}-] " if piece.kind == "removed" else f"{{+{piece.text}+}} ")
+        console.print(out)
+
+
+@cli.command("runs")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option("json", "text")
+@click.pass_context
+def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
+    """Recent crawl, import and re-extraction runs, newest first.
+
+    Example:
+
+        archive runs --limit 5
+    """
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        rows = [{"id": r.id, "kind": r.kind, "started_at": r.started_at.isoformat(),
+                 "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
+                 "counts": r.counts, "args": r.args} for r in queries.runs(session, limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("run", "kind", "started", "finished", "outcome", "counts"):
+        table.add_column(column)
+    for r in rows:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
+        table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), local(r["finished_at"]), r["outcome"], counts)
+    Console().print(table)
 
 
 def main() -> None:

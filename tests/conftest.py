@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.replica import VN, Replica
+from tests.services import create_database, postgres_server
+
+_databases = itertools.count()
 
 LEGACY_NOW = datetime(2023, 6, 1, 9, 0, tzinfo=VN)
 
@@ -48,3 +53,26 @@ def chromium_path() -> str:
     if not shutil.which(path):
         pytest.fail("Chromium is missing: install the Debian package 'chromium' (make install does it as root)")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the whole session; tests create their own databases in it."""
+    try:
+        with postgres_server() as base:
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty archive: a SQLite file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    return create_database(request.getfixturevalue("postgres"), f"archive_{next(_databases)}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'archive.sqlite'}"

@@ -1,0 +1,120 @@
+"""Opening an archive: one SQLAlchemy URL decides SQLite (default, one file) or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///data/dddn-archive.sqlite"
+URL_ENV = "ARCHIVE_DB_URL"
+SQLITE_BUSY_MS = 30_000
+
+
+class ArchiveError(Exception):
+    """A problem the user can act on; the CLI prints it as one line."""
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ArchiveError(f"not a database URL: {url!r} (try sqlite:///path/file.sqlite)") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ArchiveError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun explicitly (BEGIN IMMEDIATE) by the "begin" hook
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock up front, so that two writers queue (busy timeout) instead of one
+    # failing on a stale snapshot; readers begin deferred and never wait in WAL mode.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def upgrade(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Archive:
+    """An open archive: its engine and a session factory. New databases are migrated on open."""
+
+    def __init__(self, url: str | None = None, migrate: bool = True) -> None:
+        self.url = database_url(url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            revision = current_revision(self.engine)
+        except Exception as exc:  # a wrong password, a refused connection, a file that is not SQLite
+            raise ArchiveError(f"cannot open {self.safe_url}: {str(exc).splitlines()[0]}") from None
+        if revision is None and migrate:
+            upgrade(self.engine)
+        elif revision != head_revision(self.engine) and migrate:
+            raise ArchiveError(f"{self.safe_url} is at schema {revision}; run `archive db upgrade`")
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """One unit of work: committed whole, or rolled back whole."""
+        with self.sessions() as session, session.begin():
+            session.connection(execution_options={"write": write})
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

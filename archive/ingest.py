@@ -1,0 +1,148 @@
+"""`ingest(fetch)`: one fetch into the archive, in one transaction.
+
+It records the fetch and stores its body, runs the one `extract()`, resolves the article by canonical
+URL (then by the site's id), appends a version only when the content fingerprint changed, marks
+articles gone on 404/410, and tells the search index. Ingesting the same fetch twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive import rawstore, versions
+from archive.database import Archive
+from archive.extract import PARSER_VERSION, extract
+from archive.models import Article, Extraction, Fetch
+from archive.urls import DEFAULT_RULES, UrlRules
+
+# Called inside the ingest transaction with the article whose latest version or status changed.
+IndexHook = Callable[[Session, int], None]
+
+
+@dataclass
+class FetchRecord:
+    """One fetch as the crawler (or a WARC file) saw it; plain data, no Scrapy inside."""
+
+    requested_url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes | None
+    fetched_at: datetime
+    rendered: str = "http"
+    source: str = "crawl"
+    run_id: int | None = None
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    @property
+    def key(self) -> str:
+        body = rawstore.sha256(self.body) if self.body is not None else ""
+        raw = "\n".join([self.requested_url, self.final_url, str(self.status), self.fetched_at.isoformat(), body])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class IngestResult:
+    outcome: str  # duplicate | version | unchanged | not_modified | gone | failed | page
+    fetch_id: int | None = None
+    article_id: int | None = None
+    new_article: bool = False
+    version: int | None = None
+    new_body: bool = False
+    flags: list[str] = field(default_factory=list)
+
+
+class Ingestor:
+    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, hooks: tuple[IndexHook, ...] = ()) -> None:
+        self.archive, self.rules, self.hooks = archive, rules, hooks
+
+    def ingest(self, record: FetchRecord) -> IngestResult:
+        if record.fetched_at.tzinfo is None:
+            raise ValueError("fetched_at must be timezone-aware")
+        with self.archive.transaction() as session:
+            return self._ingest(session, record)
+
+    def _ingest(self, session: Session, record: FetchRecord) -> IngestResult:
+        key = record.key
+        if session.scalar(select(Fetch.id).where(Fetch.key == key)) is not None:
+            return IngestResult("duplicate")
+        digest, new_body = rawstore.put(session, record.body) if record.body is not None else (None, False)
+        fetch = Fetch(key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
+                      canonical_url=self.rules.canonical(record.final_url), status=record.status,
+                      etag=record.header("etag"), last_modified=record.header("last-modified"),
+                      content_type=record.header("content-type"), fetched_at=record.fetched_at,
+                      rendered=record.rendered, source=record.source, body_sha256=digest)
+        session.add(fetch)
+        session.flush()
+        result = self._resolve(session, record, fetch)
+        result.fetch_id, result.new_body = fetch.id, new_body
+        if result.article_id is not None and result.outcome in ("version", "gone"):
+            for hook in self.hooks:
+                hook(session, result.article_id)
+        return result
+
+    def _resolve(self, session: Session, record: FetchRecord, fetch: Fetch) -> IngestResult:
+        is_article = self.rules.is_article(record.final_url) or self.rules.is_article(record.requested_url)
+        if record.status == 304:
+            article = self._find(session, self.rules.canonical(record.requested_url))
+            if article is not None:
+                fetch.article_id = article.id
+                article.last_seen = max(article.last_seen, record.fetched_at)
+            return IngestResult("not_modified", article_id=article.id if article else None)
+        if record.status in (404, 410) and is_article:
+            article = self._find(session, self.rules.canonical(record.requested_url))
+            if article is None or record.fetched_at < article.last_seen:
+                return IngestResult("gone" if article else "failed", article_id=article.id if article else None)
+            fetch.article_id = article.id
+            article.status, article.gone_at = "gone", record.fetched_at
+            return IngestResult("gone", article_id=article.id)
+        if record.status != 200 or record.body is None or not is_article:
+            return IngestResult("page" if record.status == 200 else "failed")
+        parsed = extract(record.body, record.final_url, record.headers, record.fetched_at, self.rules)
+        extraction = Extraction(fetch_id=fetch.id, parser_version=PARSER_VERSION, ok=parsed.ok,
+                                fingerprint=parsed.fingerprint, flags=parsed.flags, fields=parsed.to_dict())
+        session.add(extraction)
+        if not parsed.ok:
+            return IngestResult("failed", flags=parsed.flags)
+        canonical = parsed.canonical_url or fetch.canonical_url
+        fetch.canonical_url = canonical
+        article = self._find(session, canonical, parsed.site_id)
+        new_article = article is None
+        if article is None:
+            article = Article(canonical_url=canonical, site_id=parsed.site_id, first_seen=record.fetched_at,
+                              last_seen=record.fetched_at)
+            session.add(article)
+        session.flush()
+        fetch.article_id = article.id
+        latest = session.scalar(select(func.max(Fetch.fetched_at)).where(Fetch.article_id == article.id,
+                                                                           Fetch.id != fetch.id))
+        article.first_seen = min(article.first_seen, record.fetched_at)
+        if latest is None or record.fetched_at >= latest:
+            article.last_seen = max(article.last_seen, record.fetched_at)
+            if article.status == "gone" and (article.gone_at is None or record.fetched_at >= article.gone_at):
+                article.status, article.gone_at = "live", None
+            session.flush()
+            version = versions.append(session, article.id, extraction, fetch)
+            number = version.number if version else None
+        else:  # an older capture (a WARC backfill): versions are rebuilt in fetch order
+            session.flush()
+            before = versions.count(session, article.id)
+            changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
+            return IngestResult("version" if changed else "unchanged", article_id=article.id,
+                                new_article=new_article, flags=parsed.flags)
+        return IngestResult("version" if number else "unchanged", article_id=article.id, new_article=new_article,
+                            version=number, flags=parsed.flags)
+
+    def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Article | None:
+        found = session.scalars(select(Article).where(Article.canonical_url == canonical)).first()
+        if found is None and site_id is not None:
+            found = session.scalars(select(Article).where(Article.site_id == site_id)).first()
+        return found

@@ -1,0 +1,143 @@
+"""The archive's tables. Raw bodies and fetches are facts and never change; extractions and versions are
+derived from them (fetches × parser version) and can be rebuilt by re-extraction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, DateTime, Dialect, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+    TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Every constraint named, so that a later migration can drop it on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the archive stores aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class CompressionDictionary(Base):
+    """A zstd dictionary trained on the site's own pages; bodies name the one they were packed with."""
+
+    __tablename__ = "compression_dictionaries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    samples: Mapped[int]
+    trained_at: Mapped[datetime]
+
+
+class RawBody(Base):
+    """A fetched body, stored once however often it is fetched, addressed by the SHA-256 of its bytes."""
+
+    __tablename__ = "raw_bodies"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    dictionary_id: Mapped[int | None] = mapped_column(ForeignKey("compression_dictionaries.id"))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # crawl | import | reextract
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed | unhealthy
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    site_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="live")  # live | gone
+    gone_at: Mapped[datetime | None]
+    versions: Mapped[list[Version]] = relationship(back_populates="article", order_by="Version.number")
+
+
+class Fetch(Base):
+    """One fetch attempt, as it happened."""
+
+    __tablename__ = "fetches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # makes ingesting the same fetch twice a no-op
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    requested_url: Mapped[str] = mapped_column(String(2000))
+    final_url: Mapped[str] = mapped_column(String(2000))
+    canonical_url: Mapped[str] = mapped_column(String(2000), index=True)
+    status: Mapped[int]
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    rendered: Mapped[str] = mapped_column(String(10), default="http")  # http | browser
+    source: Mapped[str] = mapped_column(String(20), default="crawl")  # crawl | warc
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_bodies.sha256"))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+
+
+class Extraction(Base):
+    __tablename__ = "extractions"
+    __table_args__ = (UniqueConstraint("fetch_id", "parser_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fetch_id: Mapped[int] = mapped_column(ForeignKey("fetches.id"))
+    parser_version: Mapped[str] = mapped_column(String(40), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    fields: Mapped[dict[str, Any]]
+
+
+class Version(Base):
+    """A state of an article: a new one only when the content fingerprint differs from the previous
+    one in fetch order."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("article_id", "number"), Index("ix_versions_seen", "article_id", "seen_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    extraction_id: Mapped[int] = mapped_column(ForeignKey("extractions.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime]  # fetched_at of the first fetch showing this content
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[datetime | None]
+    article: Mapped[Article] = relationship(back_populates="versions")
+    extraction: Mapped[Extraction] = relationship()

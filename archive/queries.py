@@ -1,0 +1,67 @@
+"""Read-only questions researchers ask of the archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.database import ArchiveError
+from archive.models import Article, Fetch, RawBody, Run, Version
+from archive.urls import UrlRules
+
+
+def find_article(session: Session, ref: str, rules: UrlRules) -> Article:
+    """An article by URL (any variant), by the site's numeric id, or by the archive's own id."""
+    ref = ref.strip()
+    if ref.isdigit():
+        found = session.scalars(select(Article).where(Article.site_id == int(ref))).first() or session.get(
+            Article, int(ref))
+    else:
+        canonical = rules.canonical(ref)
+        found = session.scalars(select(Article).where(Article.canonical_url == canonical)).first()
+        if found is None and (site_id := rules.site_id(canonical)) is not None:
+            found = session.scalars(select(Article).where(Article.site_id == site_id)).first()
+    if found is None:
+        raise ArchiveError(f"no article in the archive for {ref!r}")
+    return found
+
+
+def version_of(session: Session, article: Article, number: int | None) -> Version:
+    versions = article.versions
+    if not versions:
+        raise ArchiveError(f"article {article.canonical_url} has no version yet")
+    if number is None:
+        return versions[-1]
+    for version in versions:
+        if version.number == number:
+            return version
+    raise ArchiveError(f"article {article.canonical_url} has versions 1 to {len(versions)}, not {number}")
+
+
+@dataclass
+class Stats:
+    articles: int
+    versions: int
+    fetches: int
+    runs: int
+    raw_bytes: int
+    stored_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def stats(session: Session) -> Stats:
+    def count(model: type[Any]) -> int:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+    raw, stored = session.execute(select(func.coalesce(func.sum(RawBody.size), 0),
+                                         func.coalesce(func.sum(RawBody.stored_size), 0))).one()
+    return Stats(count(Article), count(Version), count(Fetch), count(Run), int(raw), int(stored))
+
+
+def runs(session: Session, limit: int = 50) -> list[Run]:
+    return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))

@@ -1,0 +1,54 @@
+"""Versions are derived: for one article, its good extractions in fetch order, a new version each time
+the fingerprint differs from the previous one. Ingest appends; re-extraction and out-of-order imports
+rebuild with the same rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from archive.models import Extraction, Fetch, Version
+
+
+def append(session: Session, article_id: int, extraction: Extraction, fetch: Fetch) -> Version | None:
+    """The new version `extraction` makes, if any, when `fetch` is the article's latest fetch."""
+    last = session.scalars(select(Version).where(Version.article_id == article_id)
+                           .order_by(Version.number.desc()).limit(1)).first()
+    if last is not None and last.fingerprint == extraction.fingerprint:
+        return None
+    version = Version(article_id=article_id, number=(last.number + 1) if last else 1, extraction_id=extraction.id,
+                      fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
+                      title=extraction.fields.get("title", ""), published=_published(extraction))
+    session.add(version)
+    return version
+
+
+def count(session: Session, article_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Version).where(Version.article_id == article_id)) or 0
+
+
+def rebuild(session: Session, article_id: int, parser_version: str) -> int:
+    """Recomputes an article's versions from its fetches' extractions by `parser_version`; their count."""
+    session.execute(delete(Version).where(Version.article_id == article_id))
+    rows = session.execute(
+        select(Extraction, Fetch).join(Fetch, Extraction.fetch_id == Fetch.id)
+        .where(Fetch.article_id == article_id, Extraction.parser_version == parser_version, Extraction.ok)
+        .order_by(Fetch.fetched_at, Fetch.id)).all()
+    number, previous = 0, None
+    for extraction, fetch in rows:
+        if extraction.fingerprint == previous:
+            continue
+        number += 1
+        previous = extraction.fingerprint
+        session.add(Version(article_id=article_id, number=number, extraction_id=extraction.id,
+                            fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
+                            title=extraction.fields.get("title", ""), published=_published(extraction)))
+    session.flush()
+    return number
+
+
+def _published(extraction: Extraction) -> datetime | None:
+    value = extraction.fields.get("published")
+    return datetime.fromisoformat(value) if value else None

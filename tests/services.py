@@ -1,0 +1,60 @@
+"""Real servers for tests: a throwaway PostgreSQL cluster (and, for the crawler, Redis)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: root runs its tools as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+def postgres_bin(tool: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
+    if not found:
+        raise RuntimeError("PostgreSQL is missing: install the Debian package 'postgresql' (make install does it as root)")
+    return found[-1]
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A new cluster on a free port in a temporary folder; yields its base URL (no database part)."""
+    home = tempfile.mkdtemp(prefix="archive-pg-")
+    os.chmod(home, 0o755)
+    data = os.path.join(home, "data")
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(_as_postgres([postgres_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
+                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    subprocess.run(_as_postgres([postgres_bin("pg_ctl"), "-D", data, "-o", options, "-w", "-l",
+                                 os.path.join(home, "log"), "start"]), check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres([postgres_bin("pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def create_database(base_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(base_url.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base_url}/{name}"
