@@ -215,7 +215,7 @@ def show_cmd(ctx: click.Context, ref: str, number: int | None, fmt: str) -> None
         article = queries.find_article(session, ref, UrlRules.from_env())
         version = queries.version_of(session, article, number)
         fields = dict(version.extraction.fields)
-        meta = {"article_id": article.id, "status": article.status, "version": version.number,
+        meta: dict[str, Any] = {"article_id": article.id, "status": article.status, "version": version.number,
                 "versions": len(article.versions), "seen_at": version.seen_at.isoformat(),
                 "first_seen": article.first_seen.isoformat(), "last_seen": article.last_seen.isoformat()}
     if fmt == "json":
@@ -304,7 +304,7 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
         archive runs --limit 5
     """
     with opened(ctx) as archive, archive.transaction(write=False) as session:
-        rows = [{"id": r.id, "kind": r.kind, "started_at": r.started_at.isoformat(),
+        rows: list[dict[str, Any]] = [{"id": r.id, "kind": r.kind, "started_at": r.started_at.isoformat(),
                  "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
                  "counts": r.counts, "args": r.args} for r in queries.runs(session, limit)]
     if fmt == "json":

@@ -68,7 +68,8 @@ def _dictionary(session: Session) -> CompressionDictionary | None:
 def train(session: Session) -> CompressionDictionary | None:
     """Trains a dictionary on a sample of the stored pages (HTML only: images would teach it nothing)."""
     digests = session.scalars(select(RawBody.sha256).order_by(RawBody.stored_at.desc()).limit(TRAIN_SAMPLES)).all()
-    samples = [body for body in (get(session, d) for d in digests) if body.lstrip()[:1] == b"<"]
+    samples: list[bytes | bytearray | memoryview] = [
+        body for body in (get(session, d) for d in digests) if body.lstrip()[:1] == b"<"]
     if len(samples) < 8:
         return None
     try:

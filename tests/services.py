@@ -26,7 +26,8 @@ def _as_postgres(args: list[str]) -> list[str]:
 def postgres_bin(tool: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
     if not found:
-        raise RuntimeError("PostgreSQL is missing: install the Debian package 'postgresql' (make install does it as root)")
+        raise RuntimeError("PostgreSQL is missing: install the Debian package 'postgresql' "
+                           "(make install does it as root)")
     return found[-1]
 
 
