@@ -27,8 +27,12 @@ def warc_files(path: Path) -> list[Path]:
 def records(path: Path) -> Iterator[FetchRecord]:
     """The response records of one WARC file, bodies decoded (chunking and gzip undone)."""
     with path.open("rb") as stream:
+        seen = 0
         try:
             for record in ArchiveIterator(stream):
+                seen += 1
+                if record.format != "warc":  # warcio reads any text as an old ARC file
+                    raise ValueError("no WARC/1.x record header")
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
@@ -41,6 +45,8 @@ def records(path: Path) -> Iterator[FetchRecord]:
                                   fetched_at=datetime.fromisoformat(date.replace("Z", "+00:00")), source="warc")
         except (ArchiveLoadFailed, ValueError, OSError) as exc:
             raise ArchiveError(f"{path}: not a readable WARC file ({str(exc).splitlines()[0]})") from None
+        if not seen and path.stat().st_size:
+            raise ArchiveError(f"{path}: not a readable WARC file (no WARC record in it)")
 
 
 def check(files: list[Path]) -> int:

@@ -30,3 +30,22 @@ def ingest_all(ingestor: Ingestor, urls: list[str]) -> Counter[str]:
     for url in urls:
         outcomes[ingestor.ingest(record(url)).outcome] += 1
     return outcomes
+
+
+def write_warc(path: str, records: list[FetchRecord]) -> None:
+    """A WARC file of response records, as a web archive would hold them."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    reasons = {200: "OK", 301: "Moved Permanently", 404: "Not Found", 410: "Gone"}
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=path.endswith(".gz"))
+        for rec in records:
+            headers = [(k, v) for k, v in rec.headers.items() if k.lower() not in ("content-encoding", "content-length")]
+            http = StatusAndHeaders(f"{rec.status} {reasons.get(rec.status, 'Status')}", headers, protocol="HTTP/1.1")
+            warc = writer.create_warc_record(rec.requested_url, "response", payload=BytesIO(rec.body or b""),
+                                             http_headers=http,
+                                             warc_headers_dict={"WARC-Date": rec.fetched_at.isoformat()})
+            writer.write_record(warc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import extract_report, replica_speed
+from tests.bench import archive_report, extract_report, replica_speed
 
-BENCHES = {"replica": replica_speed.run, "extract": extract_report.run}
+BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run}
 
 
 def main(argv: list[str]) -> int:
