@@ -43,7 +43,8 @@ def write_warc(path: str, records: list[FetchRecord]) -> None:
     with open(path, "wb") as out:
         writer = WARCWriter(out, gzip=path.endswith(".gz"))
         for rec in records:
-            headers = [(k, v) for k, v in rec.headers.items() if k.lower() not in ("content-encoding", "content-length")]
+            skip = ("content-encoding", "content-length")  # the body is stored decoded
+            headers = [(k, v) for k, v in rec.headers.items() if k.lower() not in skip]
             http = StatusAndHeaders(f"{rec.status} {reasons.get(rec.status, 'Status')}", headers, protocol="HTTP/1.1")
             warc = writer.create_warc_record(rec.requested_url, "response", payload=BytesIO(rec.body or b""),
                                              http_headers=http,

@@ -46,8 +46,8 @@ def check_consistent(db: Path) -> dict[str, int]:
         one = conn.execute
         assert one("SELECT count(*) FROM fetches f LEFT JOIN extractions e ON e.fetch_id = f.id "
                    "WHERE f.status = 200 AND e.id IS NULL").fetchone()[0] == 0, "a fetch without its extraction"
-        assert one("SELECT count(*) FROM articles a WHERE NOT EXISTS "
-                   "(SELECT 1 FROM versions v WHERE v.article_id = a.id)").fetchone()[0] == 0, "an article without versions"
+        assert one("SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM versions v "
+                   "WHERE v.article_id = a.id)").fetchone()[0] == 0, "an article without versions"
         assert one("SELECT count(*) FROM (SELECT article_id, max(number) m, count(*) c FROM versions "
                    "GROUP BY article_id) WHERE m != c").fetchone()[0] == 0, "a gap in version numbers"
         tables = ("fetches", "articles", "versions", "raw_bodies")

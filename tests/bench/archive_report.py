@@ -44,7 +44,7 @@ def run() -> None:
         records = [record(u) for u in urls]
         rules = replica_rules(rep)
     rates, pg_rates = [], []
-    for n in range(RUNS):
+    for _ in range(RUNS):
         with tempfile.TemporaryDirectory() as tmp:
             rate, first, second = ingest_rate(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", records, rules)
             rates.append(rate)
