@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,6 +83,7 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a crawl's log is not the place for DDL chatter
     command.upgrade(alembic_config(engine), "head")
 
 

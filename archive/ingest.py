@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from archive import rawstore, versions
 from archive.database import Archive
 from archive.extract import PARSER_VERSION, extract
+from archive.extract.model import Article as ExtractedArticle
 from archive.models import Article, Extraction, Fetch
 from archive.urls import DEFAULT_RULES, UrlRules
 
@@ -60,17 +61,37 @@ class IngestResult:
     flags: list[str] = field(default_factory=list)
 
 
+def is_article(record: FetchRecord, rules: UrlRules) -> bool:
+    return rules.is_article(record.final_url) or rules.is_article(record.requested_url)
+
+
+def extraction_for(record: FetchRecord, rules: UrlRules) -> ExtractedArticle | None:
+    """The extraction ingest runs for this fetch (None for pages that are not articles); pure, so it can
+    run in another process and be handed to `Ingestor.ingest`."""
+    if record.status != 200 or record.body is None or not is_article(record, rules):
+        return None
+    return extract(record.body, record.final_url, record.headers, record.fetched_at, rules)
+
+
 class Ingestor:
     def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, hooks: tuple[IndexHook, ...] = ()) -> None:
         self.archive, self.rules, self.hooks = archive, rules, hooks
 
-    def ingest(self, record: FetchRecord) -> IngestResult:
+    def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
+        """`parsed` is `extraction_for(record, rules)` computed elsewhere (a worker process); by default, here."""
         if record.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
         with self.archive.transaction() as session:
-            return self._ingest(session, record)
+            return self._ingest(session, record, parsed)
 
-    def _ingest(self, session: Session, record: FetchRecord) -> IngestResult:
+    def extracts(self, record: FetchRecord) -> bool:
+        """Whether ingesting this fetch runs an extraction (a 200 for an article URL)."""
+        return record.status == 200 and record.body is not None and self._is_article(record)
+
+    def _is_article(self, record: FetchRecord) -> bool:
+        return is_article(record, self.rules)
+
+    def _ingest(self, session: Session, record: FetchRecord, parsed: ExtractedArticle | None) -> IngestResult:
         key = record.key
         if session.scalar(select(Fetch.id).where(Fetch.key == key)) is not None:
             return IngestResult("duplicate")
@@ -82,15 +103,16 @@ class Ingestor:
                       rendered=record.rendered, source=record.source, body_sha256=digest)
         session.add(fetch)
         session.flush()
-        result = self._resolve(session, record, fetch)
+        result = self._resolve(session, record, fetch, parsed)
         result.fetch_id, result.new_body = fetch.id, new_body
         if result.article_id is not None and result.outcome in ("version", "gone"):
             for hook in self.hooks:
                 hook(session, result.article_id)
         return result
 
-    def _resolve(self, session: Session, record: FetchRecord, fetch: Fetch) -> IngestResult:
-        is_article = self.rules.is_article(record.final_url) or self.rules.is_article(record.requested_url)
+    def _resolve(self, session: Session, record: FetchRecord, fetch: Fetch,
+                 parsed: ExtractedArticle | None) -> IngestResult:
+        is_article = self._is_article(record)
         if record.status == 304:
             article = self._find(session, self.rules.canonical(record.requested_url))
             if article is not None:
@@ -106,7 +128,8 @@ class Ingestor:
             return IngestResult("gone", article_id=article.id)
         if record.status != 200 or record.body is None or not is_article:
             return IngestResult("page" if record.status == 200 else "failed")
-        parsed = extract(record.body, record.final_url, record.headers, record.fetched_at, self.rules)
+        parsed = parsed or extraction_for(record, self.rules)
+        assert parsed is not None
         extraction = Extraction(fetch_id=fetch.id, parser_version=PARSER_VERSION, ok=parsed.ok,
                                 fingerprint=parsed.fingerprint, flags=parsed.flags, fields=parsed.to_dict())
         session.add(extraction)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from archive.extract import noise
 from archive.extract.decode import NotHtml, decode_html
-from archive.extract.detect import detect
+from archive.extract.detect import detect, triage
 from archive.extract.fingerprint import fingerprint
 from archive.extract.model import (
     EMPTY_BODY,
@@ -30,7 +30,7 @@ from archive.urls import DEFAULT_RULES, UrlRules
 
 MIN_TEXT_CHARS = 300
 
-__all__ = ["PARSER_VERSION", "Article", "extract"]
+__all__ = ["PARSER_VERSION", "Article", "extract", "triage"]
 
 
 def extract(body: bytes | str, url: str, headers: Mapping[str, str] | None = None,

@@ -27,3 +27,16 @@ def detect(doc: HtmlElement, raw: str) -> tuple[type[Page] | None, bool]:
             t in first_text(doc, "title", "h1").casefold() for t in NOT_FOUND_TEXT):
         return None, True
     return GenericPage, False
+
+
+def triage(body: bytes) -> str | None:
+    """What a fetched article page needs before it is worth extracting, from cheap markup checks:
+    "empty" or "soft_404" (fetch it again later), "needs_browser" (render it), or None."""
+    if not body.strip():
+        return "empty"
+    head = body[:400_000]
+    if any(f'class="{m.split(".")[-1]}"'.encode() in head for m in NOT_FOUND_MARKERS):
+        return "soft_404"
+    if b'id="emag-root"' in head and b'class="emag-content"' not in head:  # the script names it too
+        return "needs_browser"
+    return None

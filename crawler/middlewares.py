@@ -1,0 +1,110 @@
+"""Downloader middlewares: conditional GET from what the archive knows, Retry-After, and page triage
+(a soft 404 or an empty page is retried, a script-built page is rendered in the browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from archive.extract import triage
+from crawler.rules import rules_from_settings
+
+log = logging.getLogger(__name__)
+RENDER_META = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "networkidle"}}
+
+
+class ConditionalGetMiddleware:
+    """Adds If-None-Match / If-Modified-Since to requests the spider marks `dddn_conditional`."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.rules = rules_from_settings(crawler.settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
+        if not crawler.settings.getbool("DDDN_CONDITIONAL_GET"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("dddn_conditional") or request.meta.get("playwright"):
+            return
+        known = getattr(self.crawler.spider, "known", {}).get(self.rules.canonical(request.url))
+        if known is None:
+            return
+        if known.etag:
+            request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))
+        if known.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode("latin-1"))
+
+
+class RetryAfterMiddleware:
+    """A 429 is retried after the server's Retry-After (capped), without holding up other requests."""
+
+    def __init__(self, crawler: Crawler, cap: float) -> None:
+        self.crawler, self.cap = crawler, cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler, crawler.settings.getfloat("DDDN_RETRY_AFTER_MAX"))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status != 429 or b"Retry-After" not in response.headers:
+            return response
+        delay = min(retry_after(response.headers[b"Retry-After"].decode("latin-1")), self.cap)
+        self.crawler.stats.inc_value("dddn/retry_after_waits")
+        await asyncio.sleep(delay)
+        return get_retry_request(request, spider=self.crawler.spider, reason="429 Retry-After") or response
+
+
+def retry_after(value: str) -> float:
+    """Retry-After is seconds, or an HTTP date."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from datetime import UTC, datetime
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class PageTriageMiddleware:
+    """Article pages that are not yet worth archiving: retried (soft 404, empty) or rendered (script-built)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageTriageMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dddn_kind") != "article" or response.status != 200:
+            return response
+        problem = triage(response.body)
+        if problem is None:
+            return response
+        stats = self.crawler.stats
+        if problem == "needs_browser":
+            if request.meta.get("playwright"):
+                stats.inc_value("dddn/errors/render_failed")
+                return response  # rendered and still empty: let the archive record the flagged page
+            stats.inc_value("dddn/browser_requests")
+            log.debug("rendering %s in the browser", request.url)
+            return request.replace(meta={**request.meta, **RENDER_META}, dont_filter=True)
+        stats.inc_value(f"dddn/errors/{problem}")
+        return get_retry_request(request, spider=self.crawler.spider, reason=problem) or response
+
+
+def is_rendered(meta: dict[str, Any]) -> bool:
+    return bool(meta.get("playwright"))

@@ -1,0 +1,84 @@
+# Scrapy settings for the DDDN crawler. Every project setting starts with DDDN_ or ARCHIVE_ and is
+# documented in the README; override any of them with `scrapy crawl dddn -s NAME=VALUE`.
+import os
+
+BOT_NAME = "dddn"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# -- the site and the archive ---------------------------------------------------------------------
+DDDN_BASE_URL = "https://diendandoanhnghiep.vn"
+DDDN_HOST_ALIASES = ""  # extra "alias=host" pairs, comma-separated; dddn.com.vn and m. hosts are built in
+ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///data/dddn-archive.sqlite")
+
+# -- what a run fetches ---------------------------------------------------------------------------
+DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; auto: full until a run completes
+DDDN_REVISIT_DAYS = 7  # archived articles published this recently are fetched again (conditionally)
+DDDN_CONDITIONAL_GET = True  # send If-None-Match / If-Modified-Since from what the archive knows
+DDDN_MAX_PAGES = 0  # at most this many pages of any one listing (0: no bound)
+DDDN_SINCE = ""  # ISO date: ignore articles published before it
+DDDN_SECTIONS = ""  # comma-separated section paths to walk (default: every section linked from the home page)
+DDDN_BROWSER_URL_PATTERNS = r"/emagazine/|-emagazine-|/longform/"  # pages always rendered in the browser
+
+# -- health: a run that looks like this fails (non-zero exit) -------------------------------------
+DDDN_MAX_FLAGGED_RATIO = 0.05  # share of article pages whose extraction was flagged
+DDDN_MIN_ARTICLES = 0  # fewer article pages fetched than this fails the run (0: no minimum)
+
+# -- politeness -----------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "dddn-archive/0.1 (+https://github.com/dddn-archive; research archive of diendandoanhnghiep.vn)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+
+# -- resilience -----------------------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DDDN_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After is capped to this
+REDIRECT_MAX_TIMES = 10  # a redirect loop is given up on, and tried again next run
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error to retry, never a page
+
+# -- components, in order -------------------------------------------------------------------------
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalFingerprinter"
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ConditionalGetMiddleware": 580,
+    "crawler.middlewares.RetryAfterMiddleware": 540,
+    "crawler.middlewares.PageTriageMiddleware": 530,
+}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+EXTENSIONS = {  # the run lock is taken by the crawl command itself, before anything starts
+    "crawler.extensions.RunRecordExtension": 20,
+    "crawler.extensions.ProgressExtension": 30,
+    "scrapy.extensions.logstats.LogStats": None,  # ProgressExtension reports instead
+}
+DDDN_EXTRACT_WORKERS = 0  # extraction worker processes (0: one per CPU)
+DDDN_PROGRESS = True  # a live progress line on a terminal
+DDDN_PROGRESS_INTERVAL = 2.0
+
+# -- the browser, only for pages that need one ----------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("DDDN_CHROMIUM", "/usr/bin/chromium"),
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run"],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

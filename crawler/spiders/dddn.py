@@ -1,0 +1,312 @@
+"""`scrapy crawl dddn`: discovers articles through listings, sitemaps and RSS, and fetches each once.
+
+Listings are walked as the site serves them: numbered pages on the PHP-era template, the "Xem thêm"
+JSON cursor (the smallest `pid` shown so far) on OneCMS. A full run walks everything; an incremental
+run stops a listing once it reaches archived articles older than the revisit window, and re-fetches
+recent archived articles with conditional GET. Every response becomes a `FetchRecord` for the archive;
+the spider never reads article text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap
+
+from archive import runs
+from archive.database import Archive
+from archive.extract.dates import VN, parse_iso, parse_visible
+from archive.ingest import FetchRecord
+from archive.known import Known, known_pages
+from crawler.middlewares import RENDER_META
+from crawler.rules import rules_from_settings
+
+ARTICLE_STATUSES = [304, 404, 410]
+NOT_SECTIONS = re.compile(r"^/(rss|search|lien-he|quang-cao|dat-bao|an-pham|tac-gia|api|__replica__)(/|$)")
+SECTION_PATH = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)?$")
+CHANNEL_ID = re.compile(r"channelId\s*=\s*(\d+)")
+
+
+class DddnSpider(Spider):
+    name = "dddn"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DddnSpider:
+        spider: DddnSpider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.base = settings["DDDN_BASE_URL"].rstrip("/")
+        spider.rules = rules_from_settings(settings)
+        spider.allowed_domains = [urlsplit(spider.base).hostname or ""]
+        spider.revisit = timedelta(days=settings.getfloat("DDDN_REVISIT_DAYS"))
+        spider.max_pages = settings.getint("DDDN_MAX_PAGES")
+        since = settings.get("DDDN_SINCE")
+        spider.since = parse_iso(since) if since else None
+        spider.sections = [s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()]
+        spider.browser_urls = re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or r"(?!x)x")
+        spider.mode_setting = settings.get("DDDN_MODE", "auto")
+        spider.db_url = settings["ARCHIVE_DB_URL"]
+        spider.known = {}
+        spider.full = True
+        spider.site_now = datetime.now(UTC)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        return spider
+
+    base: str
+    revisit: timedelta
+    max_pages: int
+    since: datetime | None
+    sections: list[str]
+    browser_urls: re.Pattern[str]
+    mode_setting: str
+    db_url: str
+    known: dict[str, Known]
+    full: bool
+    site_now: datetime
+
+    # -- start ---------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        archive = Archive(self.db_url)
+        try:
+            with archive.transaction(write=False) as session:
+                self.known = known_pages(session)
+            completed = runs.last_completed(archive, "crawl")
+        finally:
+            archive.close()
+        self.full = self.mode_setting == "full" or (self.mode_setting == "auto" and completed is None)
+        self.logger.info("%s run: %d pages known to the archive", "full" if self.full else "incremental",
+                         len(self.known))
+        yield Request(self.base + "/", callback=self.parse_home, errback=self.failed, priority=5)
+        for path in ("/sitemap-news.xml", "/sitemap.xml"):
+            yield Request(self.base + path, callback=self.parse_sitemap, errback=self.failed, priority=-5)
+        yield Request(self.base + "/rss", callback=self.parse_rss_index, errback=self.failed, priority=-5)
+        for url, known in self.known.items():  # recent articles, to catch edits
+            if self.rules.is_article(url) and self.recent(known.published):
+                yield self.article_request(url, conditional=True)
+
+    # -- discovery ------------------------------------------------------------------------------
+    def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        sections = self.sections or self.section_paths(response)
+        for path in (["tin-moi-nhat"] + [s for s in sections if s != "tin-moi-nhat"]) if self.full else [
+                "tin-moi-nhat"]:
+            yield Request(f"{self.base}/{path}", callback=self.parse_listing, errback=self.failed,
+                          cb_kwargs={"page": 1}, priority=1)
+        yield from self.plan(self.links(response, "a[href$='.html']"))
+
+    def section_paths(self, response: Response) -> list[str]:
+        paths = []
+        for href in response.css("nav a::attr(href), ul.menu-main a::attr(href), .c-menu-mobile a::attr(href)").getall():
+            url = self.rules.canonical(urljoin(response.url, href))
+            path = urlsplit(url).path
+            if self.rules.same_site(url, self.base) and SECTION_PATH.match(path) and not NOT_SECTIONS.match(path):
+                paths.append(path.strip("/"))
+        return list(dict.fromkeys(paths))
+
+    def parse_listing(self, response: Response, page: int) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        assert isinstance(response, TextResponse)
+        onecms = response.css("ul.onecms__loading > li[pid]")
+        if onecms:
+            items = [(li.css(".b-grid__title a::attr(href)").get(), li.css(".b-grid__time::text").get())
+                     for li in onecms]
+            pids = [int(p) for p in onecms.css("::attr(pid)").getall()]
+        else:  # PHP era
+            items = [(it.css("h3 a::attr(href)").get(), it.css(".time-news::text").get())
+                     for it in response.css("div.list-news .item-news")]
+            pids = []
+        entries = [(urljoin(response.url, href), parse_visible(when) if when else None) for href, when in items if href]
+        requests, keep_walking = self.plan_walk(entries)
+        yield from requests
+        if not keep_walking or (self.max_pages and page >= self.max_pages):
+            return
+        if pids:
+            yield self.more_request(response, min(pids), page + 1)
+        elif (next_page := self.next_page(response, page)) is not None:
+            yield response.follow(next_page, callback=self.parse_listing, errback=self.failed,
+                                  cb_kwargs={"page": page + 1}, priority=1)
+
+    def next_page(self, response: Response, page: int) -> str | None:
+        found = response.css("div.pagination a.next::attr(href)").get()
+        if found:
+            return found
+        for link in response.css("div.pagination a, .paging a"):
+            if link.css("::text").get("").strip() == str(page + 1):
+                return link.attrib.get("href")
+        return None
+
+    def more_request(self, response: Response, cursor: int, page: int) -> Request:
+        """The "Xem thêm" button's call; its cursor is the smallest pid shown, never a page number."""
+        more = response.css("div.c-more")
+        kind = more.attrib.get("data-type", "channel") if more else "channel"
+        keyword = more.attrib.get("data-keyword", "empty") if more else "empty"
+        channel = more.attrib.get("data-channel") if more else None
+        if channel is None and (m := CHANNEL_ID.search(response.text)):
+            channel = m[1]
+        event = more.attrib.get("data-event", "0") if more else "0"
+        url = f"{self.base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel or 0}_{event}"
+        return Request(url, callback=self.parse_more, errback=self.failed, priority=1,
+                       cb_kwargs={"page": page, "listing": response.url},
+                       meta={"dddn_more": (kind, keyword, channel or "0", event)})
+
+    def parse_more(self, response: Response, page: int, listing: str) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        try:
+            items = json.loads(response.text)
+        except ValueError:
+            self.crawler.stats.inc_value("dddn/errors/bad_json")
+            return
+        if not items:
+            return
+        entries = [(urljoin(self.base, it["LinktoMe2"]), _net_date(it.get("PublishedTime"))) for it in items]
+        requests, keep_walking = self.plan_walk(entries)
+        yield from requests
+        if keep_walking and not (self.max_pages and page >= self.max_pages):
+            kind, keyword, channel, event = response.meta["dddn_more"]
+            cursor = min(int(it["PublisherId"]) for it in items)
+            url = f"{self.base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel}_{event}"
+            yield Request(url, callback=self.parse_more, errback=self.failed, priority=1,
+                          cb_kwargs={"page": page + 1, "listing": listing}, meta={"dddn_more": response.meta["dddn_more"]})
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        try:
+            sitemap = Sitemap(response.body)
+        except ValueError:
+            self.crawler.stats.inc_value("dddn/errors/bad_sitemap")
+            return
+        if sitemap.type == "sitemapindex":
+            for entry in sitemap:
+                loc = entry.get("loc", "")
+                monthly = re.search(r"sitemap-article-(\d{4})-(\d{2})\.xml$", loc)
+                if monthly and not self.full:
+                    continue
+                if monthly and self.since and (int(monthly[1]), int(monthly[2])) < (self.since.year, self.since.month):
+                    continue
+                yield Request(urljoin(response.url, loc), callback=self.parse_sitemap, errback=self.failed, priority=-5)
+            return
+        entries = []
+        for entry in sitemap:
+            lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
+            published = entry.get("publication_date") or entry.get("news", {}).get("publication_date") \
+                if isinstance(entry.get("news"), dict) else None
+            entries.append((entry.get("loc", ""), parse_iso(published) if published else lastmod, lastmod))
+        for url, when, lastmod in entries:
+            canonical = self.rules.canonical(url)
+            known = self.known.get(canonical)
+            if known and lastmod and known.last_seen and lastmod > known.last_seen:
+                yield self.article_request(canonical, conditional=True)  # changed since we saw it
+            else:
+                yield from self.plan([(url, when)])
+
+    def parse_rss_index(self, response: Response) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        feeds = [urljoin(response.url, h) for h in response.css("a::attr(href)").getall() if "/rss/" in h]
+        for feed in feeds if self.full else feeds[:1]:
+            yield Request(feed, callback=self.parse_rss, errback=self.failed, priority=-5)
+
+    def parse_rss(self, response: Response) -> Iterator[Request | FetchRecord]:
+        yield self.fetched(response)
+        assert isinstance(response, TextResponse)
+        entries = []
+        for item in response.xpath("//item"):
+            link, date = item.xpath("link/text()").get(), item.xpath("pubDate/text()").get()
+            when = parsedate_to_datetime(date) if date else None
+            if link:
+                entries.append((link.strip(), when))
+        yield from self.plan(entries)
+
+    # -- what to fetch ---------------------------------------------------------------------------
+    def plan(self, entries: Iterable[tuple[str, datetime | None]]) -> Iterator[Request]:
+        yield from self.plan_walk(entries)[0]
+
+    def plan_walk(self, entries: Iterable[tuple[str, datetime | None]]) -> tuple[list[Request], bool]:
+        """Requests for the articles worth fetching, and whether the listing they came from is worth walking
+        further: in an incremental run, not once it shows only archived articles older than the window."""
+        requests, keep_walking, any_entry = [], False, False
+        for url, when in entries:
+            canonical = self.rules.canonical(url)
+            if not self.rules.is_article(canonical) or not self.rules.same_site(canonical, self.base):
+                continue
+            any_entry = True
+            if self.since and when and when < self.since:
+                continue
+            known = self.known.get(canonical)
+            if known is None:
+                requests.append(self.article_request(canonical))
+                keep_walking = True
+            elif self.recent(when or known.published):
+                requests.append(self.article_request(canonical, conditional=True))
+                keep_walking = True
+        if self.full and any_entry and (self.since is None or requests):
+            keep_walking = True
+        return requests, keep_walking
+
+    def recent(self, when: datetime | None) -> bool:
+        return when is not None and when >= self.site_now - self.revisit
+
+    def article_request(self, url: str, conditional: bool = False) -> Request:
+        meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES,
+                                "dddn_conditional": conditional}
+        if self.browser_urls.search(url):
+            meta.update(RENDER_META)
+        return Request(url, callback=self.parse_article, errback=self.failed, meta=meta, priority=10)
+
+    # -- fetched ---------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[FetchRecord]:
+        yield self.fetched(response)
+
+    def fetched(self, response: Response) -> FetchRecord:
+        """The fetch as the archive keeps it; the site's Date header also sets our idea of "now"."""
+        self.clock(response)
+        requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url
+        return FetchRecord(
+            requested_url=requested, final_url=response.url, status=response.status,
+            headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
+            body=response.body if response.status != 304 else None, fetched_at=datetime.now(UTC),
+            rendered="browser" if response.meta.get("playwright") else "http")
+
+    def failed(self, failure: Any) -> None:
+        """A page that could not be fetched this run (after retries): the run is incomplete, and the next
+        one walks every listing again, so that nothing behind a failed listing page is missed."""
+        kind = "failed_articles" if failure.request.meta.get("dddn_kind") == "article" else "failed_listings"
+        self.crawler.stats.inc_value(f"dddn/{kind}")
+        self.crawler.stats.inc_value(f"dddn/errors/{failure.type.__name__}")
+
+    def dropped(self, request: Request) -> None:
+        """A redirect back to a URL already requested (a redirect loop) is dropped by the duplicate filter
+        without any error: it is a failed fetch all the same."""
+        if request.meta.get("redirect_times"):
+            kind = "failed_articles" if request.meta.get("dddn_kind") == "article" else "failed_listings"
+            self.crawler.stats.inc_value(f"dddn/{kind}")
+            self.crawler.stats.inc_value("dddn/errors/redirect_loop")
+
+    def clock(self, response: Response) -> None:
+        """The site's own clock (its Date header) is what "recent" is measured against."""
+        date = response.headers.get(b"Date")
+        if date:
+            try:
+                self.site_now = max(self.site_now if self._clock_seen else datetime.min.replace(tzinfo=UTC),
+                                    parsedate_to_datetime(date.decode("latin-1")))
+                self._clock_seen = True
+            except (TypeError, ValueError):
+                pass
+
+    _clock_seen = False
+
+    def links(self, response: Response, selector: str) -> list[tuple[str, datetime | None]]:
+        return [(urljoin(response.url, h), None) for h in response.css(f"{selector}::attr(href)").getall()]
+
+
+def _net_date(value: str | None) -> datetime | None:
+    """ASP.NET's "/Date(1779868261000)/"."""
+    m = re.search(r"\((\d+)", value or "")
+    return datetime.fromtimestamp(int(m[1]) / 1000, UTC).astimezone(VN) if m else None

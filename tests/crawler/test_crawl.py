@@ -1,0 +1,186 @@
+"""The crawler end to end over real HTTP against the replica."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LEGACY_NOW
+from tests.crawler.harness import archived, bad_versions, crawl, last_run, start_crawl
+from tests.extract_eval import token_f1
+from tests.replica import Replica
+
+
+def live(rep: Replica) -> dict[int, dict[str, object]]:
+    return {t["site_id"]: t for t in rep.truth() if t["status"] == "live"}
+
+
+def advance_during(rep: Replica, hours: float, after: float) -> threading.Thread:
+    thread = threading.Thread(target=lambda: (time.sleep(after), rep.advance(hours)))
+    thread.start()
+    return thread
+
+
+def no_double_fetch(found: dict[int, dict[str, object]]) -> bool:
+    for article in found.values():
+        per_run = Counter((run, rendered) for rendered, _status, run in article["fetches"])  # type: ignore[union-attr]
+        if any(n > 1 for n in per_run.values()):
+            return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("now", [None, LEGACY_NOW], ids=["onecms-api-cursor", "legacy-numbered-pages"])
+def test_full_crawl_archives_every_article_while_the_site_publishes(tmp_path: Path, now: object) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=250, seed=31, now=now) as rep:  # type: ignore[arg-type]
+        before = live(rep)
+        mover = advance_during(rep, 4, after=0.8)
+        result = crawl(rep, db)
+        mover.join()
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = archived(db)
+    assert set(before) <= set(found), f"missed {sorted(set(before) - set(found))[:5]}"
+    assert all(a["versions"] == 1 for a in found.values())
+    assert no_double_fetch(found)
+    assert bad_versions(db) == 0
+    counts = last_run(db).counts
+    assert counts["new_articles"] == len(found) and last_run(db).outcome == "ok"
+
+
+@pytest.mark.slow
+def test_second_run_archives_exactly_the_new_articles_and_versions(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=32) as rep:
+        first = crawl(rep, db)
+        assert first.returncode == 0, first.stderr[-3000:]
+        before = {sid: t["version"] for sid, t in live(rep).items()}
+        rep.advance(10)
+        after = live(rep)
+        second = crawl(rep, db)
+    assert second.returncode == 0, second.stderr[-3000:]
+    run = last_run(db)
+    new = set(after) - set(before)
+    edited = {sid for sid, t in after.items() if sid in before and t["version"] > before[sid]}
+    assert new and edited, "ten hours of the replica's clock publish and edit articles"
+    assert run.counts["new_articles"] == len(new)
+    assert run.counts["new_versions"] == len(new) + len(edited)
+    found = archived(db)
+    assert {sid for sid, a in found.items() if a["versions"] == 2} == edited
+    assert set(after) <= set(found)
+
+
+@pytest.mark.slow
+def test_unchanged_site_costs_little_the_second_time(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=300, seed=33) as rep:
+        assert crawl(rep, db).returncode == 0
+        first = last_run(db).counts
+        assert crawl(rep, db).returncode == 0
+        second = last_run(db).counts
+    assert second["bytes"] <= 0.05 * first["bytes"], (second["bytes"], first["bytes"])
+    assert second["new_versions"] == 0 and second["not_modified"] > 0
+
+
+@pytest.mark.slow
+def test_faults_heal_within_two_runs_without_bad_versions(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=150, seed=34, faults="chaos") as rep:
+        want = live(rep)
+        settings = {"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "3", "DDDN_RETRY_AFTER_MAX": "2"}
+        crawl(rep, db, **settings)
+        second = crawl(rep, db, **settings)
+    found = archived(db)
+    assert set(want) <= set(found), f"missing {sorted(set(want) - set(found))[:5]}: {second.stderr[-2000:]}"
+    assert bad_versions(db) == 0
+    assert all(a["versions"] == 1 for a in found.values())
+    for sid, article in found.items():
+        if sid in want:
+            assert token_f1(article["texts"][-1], "\n".join(want[sid]["body"])) >= 0.99  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_kill_mid_crawl_then_rerun_loses_nothing(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=400, seed=35) as rep:
+        want = live(rep)
+        proc = start_crawl(rep, db, tmp_path / "killed.log", CONCURRENT_REQUESTS_PER_DOMAIN="2")
+        time.sleep(4)
+        proc.kill()
+        proc.wait(timeout=30)
+        partial = archived(db)
+        assert 0 < len(partial) < len(want), "the kill should land mid-crawl"
+        rerun = crawl(rep, db)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    found = archived(db)
+    assert set(want) <= set(found)
+    assert all(a["versions"] == 1 for a in found.values())
+    assert last_run(db).outcome == "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_script_built_articles_are_rendered_and_archived(tmp_path: Path, chromium_path: str) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=36) as rep:
+        emag = {sid: t for sid, t in live(rep).items() if t["kind"] == "emagazine"}
+        result = crawl(rep, db)
+    assert emag and result.returncode == 0, result.stderr[-3000:]
+    found = archived(db)
+    for sid, truth in emag.items():
+        assert found[sid]["versions"] == 1
+        assert token_f1(found[sid]["texts"][0], "\n".join(truth["body"])) >= 0.99  # type: ignore[arg-type]
+        assert ("browser", 200) in [(r, s) for r, s, _ in found[sid]["fetches"]]  # type: ignore[union-attr]
+    counts = last_run(db).counts
+    assert counts["browser_pages"] == len(emag)
+    assert counts["pages"] - counts["browser_pages"] > 10 * counts["browser_pages"], "the browser only where needed"
+
+
+@pytest.mark.slow
+def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=300, seed=37) as rep:
+        first = start_crawl(rep, db, tmp_path / "first.log", DOWNLOAD_DELAY="0.2", CONCURRENT_REQUESTS_PER_DOMAIN="1")
+        time.sleep(3)
+        second = crawl(rep, db, timeout=60)
+        first.kill()
+        first.wait(timeout=30)
+    assert second.returncode == 3
+    assert "another crawl run is using" in second.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_an_unhealthy_run_exits_non_zero(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=60, seed=38) as rep:
+        result = crawl(rep, db, DDDN_MIN_ARTICLES="100000")
+    assert result.returncode == 4
+    assert last_run(db).outcome == "unhealthy"
+    assert "run unhealthy: only" in result.stderr
+
+
+def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    with Replica(articles=20, seed=39) as rep:
+        result = crawl(rep, "mysql://nowhere/x", timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "crawl: unsupported database 'mysql': use sqlite:/// or postgresql://"
+
+
+@pytest.mark.slow
+def test_legacy_site_redesign_between_runs_makes_no_versions(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=120, seed=40, now=LEGACY_NOW, redesign=LEGACY_NOW + timedelta(hours=1)) as rep:
+        assert crawl(rep, db).returncode == 0
+        before = {sid: t["version"] for sid, t in live(rep).items()}
+        rep.advance(2)
+        edited = sum(1 for sid, t in live(rep).items() if sid in before and t["version"] > before[sid])
+        # every page again, unconditionally: the ETags did not change with the template
+        assert crawl(rep, db, DDDN_MODE="full", DDDN_REVISIT_DAYS="100000", DDDN_CONDITIONAL_GET="False").returncode == 0
+    counts = last_run(db).counts
+    assert counts["article_pages"] > 100, "the second run fetched the pages again, in the new template"
+    assert counts["new_versions"] == counts["new_articles"] + edited
