@@ -129,10 +129,11 @@ class ProgressExtension:
         pages = stats.get_value("response_received_count", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
         queued = len(self.crawler.engine.slot.scheduler) if self.crawler.engine and self.crawler.engine.slot else 0
-        return (f"pages {pages} ({pages / elapsed:.1f}/s) · new articles {stats.get_value('dddn/new_articles', 0)} "
-                f"· new versions {stats.get_value('dddn/outcome/version', 0)} · not modified "
-                f"{stats.get_value('dddn/outcome/not_modified', 0)} · browser {stats.get_value('dddn/browser_pages', 0)}"
-                f" · retries {stats.get_value('retry/count', 0)} · queued {queued}")
+        value = stats.get_value
+        return (f"pages {pages} ({pages / elapsed:.1f}/s) · new articles {value('dddn/new_articles', 0)} "
+                f"· new versions {value('dddn/outcome/version', 0)} · not modified "
+                f"{value('dddn/outcome/not_modified', 0)} · browser {value('dddn/browser_pages', 0)}"
+                f" · retries {value('retry/count', 0)} · queued {queued}")
 
     def report(self) -> None:
         if self.tty:

@@ -104,7 +104,8 @@ class DddnSpider(Spider):
 
     def section_paths(self, response: Response) -> list[str]:
         paths = []
-        for href in response.css("nav a::attr(href), ul.menu-main a::attr(href), .c-menu-mobile a::attr(href)").getall():
+        menus = "nav a::attr(href), ul.menu-main a::attr(href), .c-menu-mobile a::attr(href)"
+        for href in response.css(menus).getall():
             url = self.rules.canonical(urljoin(response.url, href))
             path = urlsplit(url).path
             if self.rules.same_site(url, self.base) and SECTION_PATH.match(path) and not NOT_SECTIONS.match(path):
@@ -174,7 +175,8 @@ class DddnSpider(Spider):
             cursor = min(int(it["PublisherId"]) for it in items)
             url = f"{self.base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel}_{event}"
             yield Request(url, callback=self.parse_more, errback=self.failed, priority=1,
-                          cb_kwargs={"page": page + 1, "listing": listing}, meta={"dddn_more": response.meta["dddn_more"]})
+                          cb_kwargs={"page": page + 1, "listing": listing},
+                          meta={"dddn_more": response.meta["dddn_more"]})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)

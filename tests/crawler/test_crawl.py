@@ -180,7 +180,8 @@ def test_legacy_site_redesign_between_runs_makes_no_versions(tmp_path: Path) -> 
         rep.advance(2)
         edited = sum(1 for sid, t in live(rep).items() if sid in before and t["version"] > before[sid])
         # every page again, unconditionally: the ETags did not change with the template
-        assert crawl(rep, db, DDDN_MODE="full", DDDN_REVISIT_DAYS="100000", DDDN_CONDITIONAL_GET="False").returncode == 0
+        again = crawl(rep, db, DDDN_MODE="full", DDDN_REVISIT_DAYS="100000", DDDN_CONDITIONAL_GET="False")
+        assert again.returncode == 0
     counts = last_run(db).counts
     assert counts["article_pages"] > 100, "the second run fetched the pages again, in the new template"
     assert counts["new_versions"] == counts["new_articles"] + edited
