@@ -5,7 +5,7 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql
 
-.PHONY: install system-packages test test-fast lint replica demo bench
+.PHONY: install system-packages test test-fast lint replica crawl demo bench
 
 install: system-packages $(VENV)/.installed
 
@@ -42,6 +42,10 @@ lint: install
 
 replica: install
 	$(PY) -m tests.replica serve --port $(PORT) --articles $(ARTICLES)
+
+# A crawl run; pass Scrapy settings through CRAWL, e.g. make crawl CRAWL="-s DDDN_BASE_URL=http://127.0.0.1:8000"
+crawl: install
+	$(VENV)/bin/scrapy crawl dddn $(CRAWL)
 
 demo: install
 	$(PY) -m tests.demo

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from archive import __version__, queries, runs, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
-from archive.diff import changed_words, word_diff
+from archive.diff import changed_words, with_context, word_diff
 from archive.extract import Article, extract
 from archive.extract.dates import VN
 from archive.ingest import Ingestor
@@ -280,6 +280,7 @@ def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int) -> None:
         pieces = word_diff(old.get(key, ""), new.get(key, ""))
         if all(p.kind == "same" for p in pieces):
             continue
+        pieces = with_context(pieces)
         out = Text(f"── {label} ──\n", style="bold")
         for piece in pieces:
             if piece.kind == "same":
@@ -311,12 +312,28 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     table = Table()
-    for column in ("run", "kind", "started", "finished", "outcome", "counts"):
+    for column in ("run", "kind", "started", "minutes", "outcome", "what it did"):
         table.add_column(column)
     for r in rows:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
-        table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), local(r["finished_at"]), r["outcome"], counts)
+        minutes = "—"
+        if r["finished_at"]:
+            seconds = (datetime.fromisoformat(r["finished_at"]) - datetime.fromisoformat(r["started_at"])).seconds
+            minutes = f"{seconds / 60:.1f}"
+        table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), minutes, r["outcome"], summarize(r["counts"]))
     Console().print(table)
+
+
+RUN_COUNTS = (("pages", "pages"), ("new_articles", "new articles"), ("new_versions", "new versions"),
+              ("not_modified", "304s"), ("gone", "gone"), ("browser_pages", "in browser"), ("version", "versions"),
+              ("unchanged", "unchanged"), ("failed", "failed"))
+
+
+def summarize(counts: dict[str, Any]) -> str:
+    parts = [f"{label} {counts[key]:,}" for key, label in RUN_COUNTS if counts.get(key)]
+    errors = counts.get("errors") or {}
+    if errors:
+        parts.append(f"errors {sum(errors.values()):,} ({', '.join(f'{k} {v}' for k, v in sorted(errors.items()))})")
+    return " · ".join(parts) or "—"
 
 
 def main() -> None:

@@ -33,6 +33,20 @@ def _join(tokens: list[str]) -> str:
     return " ".join(tokens).replace(" \n ", "\n").replace("\n ", "\n").replace(" \n", "\n")
 
 
+def with_context(pieces: list[Piece], words: int = 12) -> list[Piece]:
+    """Long unchanged stretches cut down to a few words either side of each change."""
+    out = []
+    for n, piece in enumerate(pieces):
+        tokens = piece.text.split(" ")
+        if piece.kind != "same" or len(tokens) <= 3 * words:
+            out.append(piece)
+            continue
+        head = tokens[:words] if n > 0 else []
+        tail = tokens[-words:] if n < len(pieces) - 1 else []
+        out.append(Piece("same", " ".join([*head, "…", *tail]).strip()))
+    return out
+
+
 def changed_words(old: str, new: str) -> tuple[int, int]:
     """How many words a change removed and added."""
     removed = sum(len(p.text.split()) for p in word_diff(old, new) if p.kind == "removed")

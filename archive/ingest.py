@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive import rawstore, versions
@@ -21,6 +22,8 @@ from archive.extract import PARSER_VERSION, extract
 from archive.extract.model import Article as ExtractedArticle
 from archive.models import Article, Extraction, Fetch
 from archive.urls import DEFAULT_RULES, UrlRules
+
+RACE_RETRIES = 3
 
 # Called inside the ingest transaction with the article whose latest version or status changed.
 IndexHook = Callable[[Session, int], None]
@@ -58,6 +61,7 @@ class IngestResult:
     new_article: bool = False
     version: int | None = None
     new_body: bool = False
+    extracted: bool = False  # an extraction ran (an article page)
     flags: list[str] = field(default_factory=list)
 
 
@@ -78,11 +82,23 @@ class Ingestor:
         self.archive, self.rules, self.hooks = archive, rules, hooks
 
     def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
-        """`parsed` is `extraction_for(record, rules)` computed elsewhere (a worker process); by default, here."""
+        """`parsed` is `extraction_for(record, rules)` if already computed; by default it is run here.
+
+        Several processes may ingest into one archive: a transaction that loses a race for a new article
+        or version number (a unique constraint) is simply run again, and then finds the winner's rows."""
         if record.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
-        with self.archive.transaction() as session:
-            return self._ingest(session, record, parsed)
+        parsed = parsed or extraction_for(record, self.rules)
+        for attempt in range(RACE_RETRIES):
+            try:
+                with self.archive.transaction() as session:
+                    result = self._ingest(session, record, parsed)
+                result.extracted = parsed is not None
+                return result
+            except IntegrityError:
+                if attempt == RACE_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def extracts(self, record: FetchRecord) -> bool:
         """Whether ingesting this fetch runs an extraction (a 200 for an article URL)."""
@@ -128,8 +144,7 @@ class Ingestor:
             return IngestResult("gone", article_id=article.id)
         if record.status != 200 or record.body is None or not is_article:
             return IngestResult("page" if record.status == 200 else "failed")
-        parsed = parsed or extraction_for(record, self.rules)
-        assert parsed is not None
+        assert parsed is not None  # an article URL with a 200 body always has an extraction
         extraction = Extraction(fetch_id=fetch.id, parser_version=PARSER_VERSION, ok=parsed.ok,
                                 fingerprint=parsed.fingerprint, flags=parsed.flags, fields=parsed.to_dict())
         session.add(extraction)

@@ -128,7 +128,7 @@ class ProgressExtension:
         stats = self.crawler.stats
         pages = stats.get_value("response_received_count", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        queued = len(self.crawler.engine.slot.scheduler) if self.crawler.engine and self.crawler.engine.slot else 0
+        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         value = stats.get_value
         return (f"pages {pages} ({pages / elapsed:.1f}/s) · new articles {value('dddn/new_articles', 0)} "
                 f"· new versions {value('dddn/outcome/version', 0)} · not modified "

@@ -18,7 +18,8 @@ from archive.extract import triage
 from crawler.rules import rules_from_settings
 
 log = logging.getLogger(__name__)
-RENDER_META = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "networkidle"}}
+# "domcontentloaded": the page's inline scripts have run; its comment list, still loading, is not wanted.
+RENDER_META = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}}
 
 
 class ConditionalGetMiddleware:

@@ -1,72 +1,78 @@
-"""The one pipeline: every fetch goes to `archive` ingest. Extraction runs in worker processes, so that
-it uses the other cores instead of serialising behind the reactor; writes go through one thread."""
+"""The one pipeline: every fetch goes to `archive` ingest. Ingest (extraction and the write) runs in
+worker processes, each with its own connection, so that it uses the other cores instead of serialising
+behind the reactor; the archive's transactions keep concurrent writers correct."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
+from sqlalchemy.engine import make_url
 
 from archive.database import Archive
-from archive.extract.model import NEEDS_BROWSER, Article
-from archive.ingest import FetchRecord, Ingestor, extraction_for
+from archive.extract.model import NEEDS_BROWSER
+from archive.ingest import FetchRecord, Ingestor, IngestResult, extraction_for
 from archive.urls import UrlRules
 from crawler.rules import rules_from_settings
 
+_ingestor: Ingestor | None = None
+_write_lock: Any = None
 
-def _extract(record: FetchRecord, rules: UrlRules) -> Article | None:
-    return extraction_for(record, rules)
+
+def _start_worker(db_url: str, rules: UrlRules, write_lock: Any) -> None:
+    global _ingestor, _write_lock
+    _ingestor, _write_lock = Ingestor(Archive(db_url), rules), write_lock
+
+
+def _ingest(record: FetchRecord) -> IngestResult:
+    """Extraction in parallel; the write one process at a time on SQLite, where a blocking lock hands over
+    at once while SQLite's own busy handler would sleep with growing back-off."""
+    assert _ingestor is not None
+    parsed = extraction_for(record, _ingestor.rules)
+    with _write_lock or contextlib.nullcontext():
+        return _ingestor.ingest(record, parsed)
 
 
 class ArchivePipeline:
     def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, workers: int) -> None:
         self.crawler, self.db_url, self.rules, self.workers = crawler, db_url, rules, workers
-        self.archive: Archive | None = None
-        self.ingestor: Ingestor | None = None
-        self.pool: Executor | None = None
-        self.writer: ThreadPoolExecutor | None = None
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        workers = crawler.settings.getint("DDDN_EXTRACT_WORKERS") or os.cpu_count() or 1
+        workers = crawler.settings.getint("DDDN_INGEST_WORKERS") or os.cpu_count() or 1
         return cls(crawler, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
 
     def open_spider(self) -> None:
-        self.archive = Archive(self.db_url)
-        self.ingestor = Ingestor(self.archive, self.rules)
         # forkserver: workers start clean, not as copies of a process running a reactor and threads
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        context = multiprocessing.get_context("forkserver")
+        lock = context.Lock() if make_url(self.db_url).get_backend_name() == "sqlite" else None
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                        initargs=(self.db_url, self.rules, lock))
 
     def close_spider(self) -> None:
-        for executor in (self.pool, self.writer):
-            if executor is not None:
-                executor.shutdown(wait=True)
-        if self.archive is not None:
-            self.archive.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
     async def process_item(self, item: Any) -> Any:
-        assert self.ingestor is not None and self.pool is not None and self.writer is not None
+        assert self.pool is not None
         if not isinstance(item, FetchRecord):
             return item
         item.run_id = getattr(self.crawler, "dddn_run_id", None)
-        loop = asyncio.get_running_loop()
-        parsed = None
-        if self.ingestor.extracts(item):
-            parsed = await loop.run_in_executor(self.pool, _extract, item, self.rules)
-        result = await loop.run_in_executor(self.writer, self.ingestor.ingest, item, parsed)
+        result = await asyncio.get_running_loop().run_in_executor(self.pool, _ingest, item)
         stats = self.crawler.stats
         stats.inc_value(f"dddn/outcome/{result.outcome}")
         stats.inc_value("dddn/new_articles", int(result.new_article))
-        if parsed is not None:
+        if result.extracted:
             stats.inc_value("dddn/article_pages")
             if item.rendered == "browser":
                 stats.inc_value("dddn/browser_pages")
-            if [f for f in parsed.flags if f != NEEDS_BROWSER]:
+            if [f for f in result.flags if f != NEEDS_BROWSER]:
                 stats.inc_value("dddn/flagged_pages")
         item.body = None  # the archive has it; do not keep 100 KB per item alive in Scrapy's signals
         return item

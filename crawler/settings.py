@@ -59,16 +59,16 @@ EXTENSIONS = {  # the run lock is taken by the crawl command itself, before anyt
     "crawler.extensions.ProgressExtension": 30,
     "scrapy.extensions.logstats.LogStats": None,  # ProgressExtension reports instead
 }
-DDDN_EXTRACT_WORKERS = 0  # extraction worker processes (0: one per CPU)
+DDDN_INGEST_WORKERS = 0  # processes that extract and store fetches (0: one per CPU)
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000  # bytes of responses awaiting ingest before downloads pause
 DDDN_PROGRESS = True  # a live progress line on a terminal
 DDDN_PROGRESS_INTERVAL = 2.0
 
 # -- the browser, only for pages that need one ----------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-}
+# The spider installs scrapy-playwright's handler for the scheme of DDDN_BASE_URL only: each handler
+# starts its own Playwright driver, and the site uses one scheme.
+DDDN_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("DDDN_CHROMIUM", "/usr/bin/chromium"),

@@ -1,34 +1,55 @@
-"""`make demo`: the whole main job on this machine, against the local replica."""
+"""`make demo`: the whole main job on this machine — start the replica, crawl it into a fresh SQLite
+archive with a progress display, show the run and an article; then let the site move on, crawl again,
+and show what changed."""
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from rich.console import Console
 
-from tests.http import fetch
 from tests.replica import Replica
 
+ROOT = Path(__file__).parents[1]
+DB = ROOT / "data" / "demo.sqlite"
 console = Console()
 
 
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    console.print(f"[bold cyan]$ {' '.join(args)}[/]")
+    return subprocess.run(args, cwd=ROOT, check=check, env={**os.environ, "ARCHIVE_DB_URL": f"sqlite:///{DB}"})
+
+
+def crawl(rep: Replica) -> None:
+    alias = rep.host_alias
+    run(sys.executable, "-m", "scrapy", "crawl", "dddn", "-s", f"DDDN_BASE_URL={rep.base_url}",
+        "-s", f"DDDN_HOST_ALIASES={alias}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=WARNING")
+
+
 def main() -> None:
+    for leftover in DB.parent.glob(DB.name + "*"):
+        leftover.unlink()
+    archive = [sys.executable, "-m", "archive"]
     with Replica(articles=500, seed=1) as rep:
-        console.print(f"[bold]replica[/] serving {rep.base_url}/ — {len(rep.site.visible())} live articles, "
-                      f"clock {rep.now:%Y-%m-%d %H:%M %Z}, template {rep.site.template_at()}")
-        paths = [a.path for a in rep.site.visible()[:300]]
-        started = time.perf_counter()
-        for path in paths:
-            assert fetch(rep.base_url + path, headers={"Accept-Encoding": "gzip"}).status == 200
-        rate = len(paths) / (time.perf_counter() - started)
-        console.print(f"fetched {len(paths)} article pages one at a time: {rate:,.0f} pages/s")
-        first = rep.site.visible()[0]
-        console.print(f"newest article: {rep.base_url}{first.path}\n  {rep.site.content(first)['title']}")
-    with Replica(articles=500, seed=1, now=rep.site.redesign - timedelta(days=30)) as old:
-        a = old.site.visible()[0]
-        console.print(f"the same site before its redesign ({old.now:%Y-%m-%d}) renders the PHP-era template: "
-                      f"{old.base_url}{a.path}")
+        console.rule(f"replica of diendandoanhnghiep.vn at {rep.base_url}/ — {len(rep.site.visible())} live articles")
+        crawl(rep)
+        run(*archive, "runs")
+        run(*archive, "stats")
+        edited = next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
+                      and rep.now < a.edits[0][0] < rep.now + __import__("datetime").timedelta(hours=12))
+        run(*archive, "show", str(edited.id), "--format", "text")
+        console.rule("twelve hours later: new articles, edits, takedowns")
+        rep.advance(12)
+        crawl(rep)
+        run(*archive, "runs", "--limit", "2")
+        run(*archive, "history", str(edited.id))
+        run(*archive, "diff", str(edited.id), "1", "2")
+    console.rule(f"the archive is {DB.relative_to(ROOT)}: try `ARCHIVE_DB_URL=sqlite:///{DB.relative_to(ROOT)} "
+                 f".venv/bin/archive --help`")
 
 
 if __name__ == "__main__":

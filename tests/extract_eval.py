@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from archive.extract import Article, extract
-from archive.urls import UrlRules
+from archive.urls import UrlRules, parse_aliases
 from tests.http import fetch
 from tests.replica import Replica
 
@@ -41,8 +41,7 @@ def token_f1(got: str, want: str) -> float:
 
 def replica_rules(rep: Replica) -> UrlRules:
     """The replica's alias host plays dddn.com.vn."""
-    alias, host = rep.alias_url.split("//")[1], rep.base_url.split("//")[1]
-    return UrlRules().with_aliases({alias: host})
+    return UrlRules().with_aliases(parse_aliases(rep.host_alias))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import Sitemap
 
 from archive import runs
@@ -38,6 +39,14 @@ CHANNEL_ID = re.compile(r"channelId\s*=\s*(\d+)")
 
 class DddnSpider(Spider):
     name = "dddn"
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        scheme = urlsplit(settings["DDDN_BASE_URL"]).scheme or "https"
+        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+        handlers.setdefault(scheme, settings["DDDN_PLAYWRIGHT_HANDLER"])
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DddnSpider:

@@ -28,7 +28,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     with Replica(articles=220, seed=13) as rep:
         urls = [t["canonical_url"] for t in rep.truth() if t["status"] == "live" and t["kind"] == "normal"][:160]
         write_warc(str(path), [record(u) for u in urls])
-        alias = f"{rep.alias_url.split('//')[1]}={rep.base_url.split('//')[1]}"
+        alias = rep.host_alias
     return path, alias
 
 

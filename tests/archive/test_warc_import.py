@@ -22,7 +22,7 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str],
         live = [t["canonical_url"] for t in truth if t["status"] == "live"][:40]
         extra = [rep.base_url + "/tin-moi-nhat", rep.alias_url + live[0][len(rep.base_url):]]
         recs = [record(u) for u in live + extra]
-        alias = f"{rep.alias_url.split('//')[1]}={rep.base_url.split('//')[1]}"
+        alias = rep.host_alias
     write_warc(str(folder / "a.warc.gz"), recs[:25])
     write_warc(str(folder / "b.warc"), recs[25:])
     return folder, live, alias

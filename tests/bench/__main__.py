@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import archive_report, extract_report, replica_speed
+from tests.bench import archive_report, crawl_report, extract_report, replica_speed
 
-BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run}
+BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run,
+           "crawl": crawl_report.run}
 
 
 def main(argv: list[str]) -> int:

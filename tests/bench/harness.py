@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,13 +13,9 @@ from collections.abc import Callable, Iterator
 from rich.console import Console
 from rich.table import Table
 
+from tests.services import free_port
+
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -15,11 +15,11 @@ from tests.replica import Replica
 
 ROOT = Path(__file__).parents[2]
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
-        "DDDN_PROGRESS": "False", "DDDN_EXTRACT_WORKERS": "2", "LOG_LEVEL": "INFO"}
+        "DDDN_PROGRESS": "False", "DDDN_INGEST_WORKERS": "2", "LOG_LEVEL": "INFO"}
 
 
 def command(rep: Replica, db: str, **settings: str) -> list[str]:
-    alias = f"{rep.alias_url.split('//')[1]}={rep.base_url.split('//')[1]}"
+    alias = rep.host_alias
     merged = {"DDDN_BASE_URL": rep.base_url, "DDDN_HOST_ALIASES": alias, "ARCHIVE_DB_URL": db, **FAST, **settings}
     args = [sys.executable, "-m", "scrapy", "crawl", "dddn"]
     for name, value in merged.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections import Counter
@@ -185,3 +186,22 @@ def test_legacy_site_redesign_between_runs_makes_no_versions(tmp_path: Path) -> 
     counts = last_run(db).counts
     assert counts["article_pages"] > 100, "the second run fetched the pages again, in the new template"
     assert counts["new_versions"] == counts["new_articles"] + edited
+
+
+@pytest.mark.slow
+def test_jobdir_resumes_an_interrupted_run_without_refetching(tmp_path: Path) -> None:
+    db, jobdir = f"sqlite:///{tmp_path / 'a.sqlite'}", str(tmp_path / "job")
+    with Replica(articles=300, seed=41) as rep:
+        want = live(rep)
+        first = start_crawl(rep, db, tmp_path / "first.log", JOBDIR=jobdir, CONCURRENT_REQUESTS_PER_DOMAIN="2")
+        time.sleep(4)
+        first.send_signal(signal.SIGTERM)  # Scrapy's graceful stop: the queue is saved in JOBDIR
+        assert first.wait(timeout=120) != 0, "an interrupted run does not exit 0"
+        partial = archived(db)
+        resumed = crawl(rep, db, JOBDIR=jobdir)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 0 < len(partial) < len(want)
+    found = archived(db)
+    assert set(want) <= set(found)
+    plain = [sum(1 for rendered, _, _ in a["fetches"] if rendered == "http") for a in found.values()]  # type: ignore[union-attr]
+    assert max(plain) == 1, "the resumed run fetched again what the first had fetched"

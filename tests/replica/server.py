@@ -399,6 +399,11 @@ class Replica:
     def alias_url(self) -> str:
         return f"http://{self.server._alias_host()}:{self.server.port}"
 
+    @property
+    def host_alias(self) -> str:
+        """The alias as `DDDN_HOST_ALIASES` / `--alias` take it: "localhost:PORT=127.0.0.1:PORT"."""
+        return f"{self.alias_url.split('//')[1]}={self.base_url.split('//')[1]}"
+
     def start(self) -> Replica:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(timeout=30)
