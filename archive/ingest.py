@@ -100,10 +100,6 @@ class Ingestor:
                     raise
         raise AssertionError("unreachable")
 
-    def extracts(self, record: FetchRecord) -> bool:
-        """Whether ingesting this fetch runs an extraction (a 200 for an article URL)."""
-        return record.status == 200 and record.body is not None and self._is_article(record)
-
     def _is_article(self, record: FetchRecord) -> bool:
         return is_article(record, self.rules)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -105,7 +104,3 @@ class PageTriageMiddleware:
             return request.replace(meta={**request.meta, **RENDER_META}, dont_filter=True)
         stats.inc_value(f"dddn/errors/{problem}")
         return get_retry_request(request, spider=self.crawler.spider, reason=problem) or response
-
-
-def is_rendered(meta: dict[str, Any]) -> bool:
-    return bool(meta.get("playwright"))
