@@ -17,7 +17,7 @@ DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; 
 DDDN_REVISIT_DAYS = 7  # archived articles published this recently are fetched again (conditionally)
 DDDN_CONDITIONAL_GET = True  # send If-None-Match / If-Modified-Since from what the archive knows
 DDDN_MAX_PAGES = 0  # at most this many pages of any one listing (0: no bound)
-DDDN_SINCE = ""  # ISO date: ignore articles published before it
+DDDN_SINCE = ""  # ISO date: ignore articles published (sitemap entries: last modified) before it
 DDDN_SECTIONS = ""  # comma-separated section paths to walk (default: every section linked from the home page)
 DDDN_BROWSER_URL_PATTERNS = r"/emagazine/|-emagazine-|/longform/"  # pages always rendered in the browser
 

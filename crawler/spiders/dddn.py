@@ -205,11 +205,9 @@ class DddnSpider(Spider):
                 yield Request(urljoin(response.url, loc), callback=self.parse_sitemap, errback=self.failed, priority=-5)
             return
         entries = []
-        for entry in sitemap:
+        for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
             lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
-            published = entry.get("publication_date") or entry.get("news", {}).get("publication_date") \
-                if isinstance(entry.get("news"), dict) else None
-            entries.append((entry.get("loc", ""), parse_iso(published) if published else lastmod, lastmod))
+            entries.append((entry.get("loc", ""), lastmod, lastmod))
         for url, when, lastmod in entries:
             canonical = self.rules.canonical(url)
             known = self.known.get(canonical)
@@ -248,8 +246,8 @@ class DddnSpider(Spider):
             if not self.rules.is_article(canonical) or not self.rules.same_site(canonical, self.base):
                 continue
             any_entry = True
-            if self.since and when and when < self.since:
-                continue
+            if self.since and (when is None or when < self.since):
+                continue  # an undated link (the home page's) is left to the dated listings
             known = self.known.get(canonical)
             if known is None:
                 requests.append(self.article_request(canonical))

@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -205,3 +205,17 @@ def test_jobdir_resumes_an_interrupted_run_without_refetching(tmp_path: Path) ->
     assert set(want) <= set(found)
     plain = [sum(1 for rendered, _, _ in a["fetches"] if rendered == "http") for a in found.values()]  # type: ignore[union-attr]
     assert max(plain) == 1, "the resumed run fetched again what the first had fetched"
+
+
+@pytest.mark.slow
+def test_since_cutoff_leaves_older_articles_alone(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=42) as rep:
+        by_date = sorted(live(rep).values(), key=lambda t: str(t["published"]))
+        since = datetime.fromisoformat(str(by_date[len(by_date) // 2]["published"]))
+        result = crawl(rep, db, DDDN_SINCE=since.isoformat(), DDDN_MODE="full")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = archived(db)
+    newer = {t["site_id"] for t in by_date if datetime.fromisoformat(str(t["published"])) >= since}
+    changed = {t["site_id"] for t in by_date if datetime.fromisoformat(str(t["updated"])) >= since}
+    assert newer <= set(found) <= newer | changed, "only newer articles, and older ones edited since"
