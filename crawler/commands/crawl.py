@@ -12,6 +12,7 @@ from scrapy.exceptions import UsageError
 from archive import runs
 from archive.database import Archive, ArchiveError
 from archive.locks import Locked, RunLock
+from crawler.config import problems
 
 EXIT_CONFIG, EXIT_LOCKED = 2, 3
 
@@ -21,6 +22,10 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError
         assert self.crawler_process is not None and self.settings is not None
+        if bad := problems(self.settings):
+            print(f"crawl: {bad[0]}", file=sys.stderr)
+            self.exitcode = EXIT_CONFIG
+            return
         try:
             archive = Archive(self.settings["ARCHIVE_DB_URL"])
         except ArchiveError as exc:

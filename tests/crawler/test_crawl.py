@@ -172,6 +172,22 @@ def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == "crawl: unsupported database 'mysql': use sqlite:/// or postgresql://"
 
 
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("DDDN_BASE_URL", "diendandoanhnghiep.vn", "is not an http(s) URL"),
+    ("DDDN_HOST_ALIASES", "dddn.com.vn", "is not of the form alias=host"),
+    ("DDDN_MODE", "sometimes", "is not one of auto, full, incremental"),
+    ("DDDN_SINCE", "last week", "is not an ISO 8601 date"),
+    ("DDDN_REVISIT_DAYS", "seven", "is not a number"),
+])
+def test_bad_settings_are_one_line(tmp_path: Path, setting: str, value: str, message: str) -> None:
+    with Replica(articles=20, seed=39) as rep:
+        result = crawl(rep, f"sqlite:///{tmp_path / 'a.sqlite'}", timeout=60, **{setting: value})
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]  # after Scrapy's own start-up banner
+    assert last.startswith("crawl: ") and message in last and "Traceback" not in result.stderr
+    assert not (tmp_path / "a.sqlite").exists(), "nothing is touched"
+
+
 @pytest.mark.slow
 def test_legacy_site_redesign_between_runs_makes_no_versions(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
