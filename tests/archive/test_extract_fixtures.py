@@ -66,3 +66,14 @@ def test_every_template_and_noise_kind_has_a_fixture() -> None:
     assert {"legacy", "current", "emagazine", "none"} <= templates
     kinds = {c.removeprefix("noise-").split("-")[0] for c in CASES if c.startswith("noise-")}
     assert {r.name for r in noise.RULES} - {"widgets"} <= kinds | {"sql"} | {"sql_echo"}
+
+
+def test_a_sister_site_on_the_same_cms_gets_the_same_page_object() -> None:
+    """Detection is by markup: the same OneCMS page on nguoiquansat.vn reads the same."""
+    folder = FIXTURES / "current-article"
+    page = (folder / "input.html").read_bytes().replace(b"diendandoanhnghiep.vn", b"nguoiquansat.vn")
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    article = extract(page, meta["url"].replace("diendandoanhnghiep.vn", "nguoiquansat.vn"))
+    want = json.loads((folder / "output.json").read_text(encoding="utf-8"))
+    assert article.template == "current" and article.title == want["title"] and article.text == want["text"]
+    assert article.canonical_url.startswith("https://nguoiquansat.vn/")

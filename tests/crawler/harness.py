@@ -65,3 +65,13 @@ def bad_versions(db: str) -> int:
         n = len([v for v in s.scalars(select(Version)) if not s.get(Extraction, v.extraction_id).ok])
     arch.close()
     return n
+
+
+def fetched_hosts(db: str) -> set[str]:
+    from urllib.parse import urlsplit
+
+    arch = Archive(db)
+    with arch.transaction(write=False) as s:
+        urls = s.scalars(select(Fetch.final_url)).all() + s.scalars(select(Fetch.requested_url)).all()
+    arch.close()
+    return {urlsplit(u).netloc for u in urls}

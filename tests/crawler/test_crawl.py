@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LEGACY_NOW
-from tests.crawler.harness import archived, bad_versions, crawl, last_run, start_crawl
+from tests.crawler.harness import archived, bad_versions, crawl, fetched_hosts, last_run, start_crawl
 from tests.extract_eval import token_f1
 from tests.replica import Replica
 
@@ -50,6 +50,7 @@ def test_full_crawl_archives_every_article_while_the_site_publishes(tmp_path: Pa
     assert all(a["versions"] == 1 for a in found.values())
     assert no_double_fetch(found)
     assert bad_versions(db) == 0
+    assert fetched_hosts(db) == {rep.base_url.split("//")[1]}, "never a link off the site"
     counts = last_run(db).counts
     assert counts["new_articles"] == len(found) and last_run(db).outcome == "ok"
 
