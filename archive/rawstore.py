@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import zstandard
 from sqlalchemy import func, select
@@ -35,10 +34,10 @@ def put(session: Session, body: bytes) -> tuple[str, bool]:
     digest = sha256(body)
     if session.scalar(select(RawBody.sha256).where(RawBody.sha256 == digest)) is not None:
         return digest, False
-    dictionary = _dictionary(session)
-    data = _compressor(dictionary.id if dictionary else None, dictionary.data if dictionary else b"").compress(body)
+    dictionary_id = _dictionary_id(session)
+    data = _compressor(session, dictionary_id).compress(body)
     session.add(RawBody(sha256=digest, size=len(body), stored_size=len(data), data=data, stored_at=datetime.now(UTC),
-                        dictionary_id=dictionary.id if dictionary else None))
+                        dictionary_id=dictionary_id))
     session.flush()  # before the fetch that refers to it
     return digest, True
 
@@ -48,21 +47,22 @@ def get(session: Session, digest: str) -> bytes:
     row = session.get(RawBody, digest)
     if row is None:
         raise KeyError(digest)
-    dictionary = session.get(CompressionDictionary, row.dictionary_id) if row.dictionary_id else None
-    body = _decompressor(row.dictionary_id, dictionary.data if dictionary else b"").decompress(row.data)
+    body = _decompressor(session, row.dictionary_id).decompress(row.data)
     if sha256(body) != digest:
         raise CorruptBody(f"raw body {digest} does not match its hash")
     return body
 
 
-def _dictionary(session: Session) -> CompressionDictionary | None:
-    found = session.scalars(select(CompressionDictionary).order_by(CompressionDictionary.id.desc()).limit(1)).first()
+def _dictionary_id(session: Session) -> int | None:
+    """The dictionary new bodies are packed with; trained once enough pages are stored."""
+    found = session.scalar(select(func.max(CompressionDictionary.id)))
     if found is not None:
-        return found
+        return int(found)
     plain = session.scalar(select(func.count()).select_from(RawBody).where(RawBody.dictionary_id.is_(None))) or 0
     if plain < TRAIN_AFTER:
         return None
-    return train(session)
+    trained = train(session)
+    return trained.id if trained else None
 
 
 def train(session: Session) -> CompressionDictionary | None:
@@ -82,15 +82,27 @@ def train(session: Session) -> CompressionDictionary | None:
     return row
 
 
-@lru_cache(maxsize=8)
-def _compressor(dictionary_id: int | None, data: bytes) -> zstandard.ZstdCompressor:
-    if dictionary_id is None:
-        return zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
-    return zstandard.ZstdCompressor(level=LEVEL, dict_data=zstandard.ZstdCompressionDict(data), write_checksum=True)
+# Dictionaries never change once stored, so each is read from the database once per process.
+_codecs: dict[tuple[str, int | None], tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]] = {}
 
 
-@lru_cache(maxsize=8)
-def _decompressor(dictionary_id: int | None, data: bytes) -> zstandard.ZstdDecompressor:
-    if dictionary_id is None:
-        return zstandard.ZstdDecompressor()
-    return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(data))
+def _codec(session: Session, dictionary_id: int | None) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    key = (str(session.get_bind().engine.url), dictionary_id)
+    if key not in _codecs:
+        if dictionary_id is None:
+            _codecs[key] = (zstandard.ZstdCompressor(level=LEVEL, write_checksum=True), zstandard.ZstdDecompressor())
+        else:
+            row = session.get(CompressionDictionary, dictionary_id)
+            assert row is not None
+            data = zstandard.ZstdCompressionDict(row.data)
+            _codecs[key] = (zstandard.ZstdCompressor(level=LEVEL, dict_data=data, write_checksum=True),
+                            zstandard.ZstdDecompressor(dict_data=data))
+    return _codecs[key]
+
+
+def _compressor(session: Session, dictionary_id: int | None) -> zstandard.ZstdCompressor:
+    return _codec(session, dictionary_id)[0]
+
+
+def _decompressor(session: Session, dictionary_id: int | None) -> zstandard.ZstdDecompressor:
+    return _codec(session, dictionary_id)[1]

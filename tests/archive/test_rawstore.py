@@ -21,7 +21,7 @@ def test_bodies_are_stored_once_and_read_back_verified(sqlite_url: str) -> None:
     with arch.transaction(write=False) as s:
         assert rawstore.get(s, digest) == b"<html>mot</html>"
     with arch.transaction() as s:
-        s.execute(update(RawBody).values(data=rawstore._compressor(None, b"").compress(b"<html>hai</html>")))
+        s.execute(update(RawBody).values(data=rawstore._compressor(s, None).compress(b"<html>hai</html>")))
     with arch.transaction(write=False) as s, pytest.raises(rawstore.CorruptBody):
         rawstore.get(s, digest)
 
