@@ -47,9 +47,12 @@ class FetchRecord:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
 
     @property
-    def key(self) -> str:
-        body = rawstore.sha256(self.body) if self.body is not None else ""
-        raw = "\n".join([self.requested_url, self.final_url, str(self.status), self.fetched_at.isoformat(), body])
+    def body_sha256(self) -> str | None:
+        return rawstore.sha256(self.body) if self.body is not None else None
+
+    def key(self, body_sha256: str | None) -> str:
+        raw = "\n".join([self.requested_url, self.final_url, str(self.status), self.fetched_at.isoformat(),
+                         body_sha256 or ""])
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -104,10 +107,11 @@ class Ingestor:
         return is_article(record, self.rules)
 
     def _ingest(self, session: Session, record: FetchRecord, parsed: ExtractedArticle | None) -> IngestResult:
-        key = record.key
+        digest = record.body_sha256
+        key = record.key(digest)
         if session.scalar(select(Fetch.id).where(Fetch.key == key)) is not None:
             return IngestResult("duplicate")
-        digest, new_body = rawstore.put(session, record.body) if record.body is not None else (None, False)
+        new_body = rawstore.put(session, record.body, digest)[1] if record.body is not None else False
         fetch = Fetch(key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
                       canonical_url=self.rules.canonical(record.final_url), status=record.status,
                       etag=record.header("etag"), last_modified=record.header("last-modified"),

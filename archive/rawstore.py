@@ -29,9 +29,10 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def put(session: Session, body: bytes) -> tuple[str, bool]:
-    """Stores `body` unless it is already there; its address, and whether it was new."""
-    digest = sha256(body)
+def put(session: Session, body: bytes, digest: str | None = None) -> tuple[str, bool]:
+    """Stores `body` (whose SHA-256 may be passed in) unless it is already there; its address, and
+    whether it was new."""
+    digest = digest or sha256(body)
     if session.scalar(select(RawBody.sha256).where(RawBody.sha256 == digest)) is not None:
         return digest, False
     dictionary_id = _dictionary_id(session)
