@@ -21,8 +21,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
-        # batch mode: SQLite gets move-and-copy for ALTERs, other databases plain ALTER TABLE
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        # batch mode: SQLite gets move-and-copy for ALTERs, other databases plain ALTER TABLE.
+        # transactional_ddl: SQLite can roll DDL back too, so a migration commits with its version stamp
+        # or not at all, even when the process is killed halfway.
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          transactional_ddl=True)
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()

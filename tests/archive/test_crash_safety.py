@@ -42,6 +42,10 @@ def check_consistent(db: Path) -> dict[str, int]:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:  # killed before its first migration committed: an empty file, never half a schema
+            return dict.fromkeys(("fetches", "articles", "versions", "raw_bodies"), 0)
+        assert {"alembic_version", "fetches", "articles", "versions", "raw_bodies"} <= tables, tables
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         one = conn.execute
         assert one("SELECT count(*) FROM fetches f LEFT JOIN extractions e ON e.fetch_id = f.id "
