@@ -75,3 +75,21 @@ def fetched_hosts(db: str) -> set[str]:
         urls = s.scalars(select(Fetch.final_url)).all() + s.scalars(select(Fetch.requested_url)).all()
     arch.close()
     return {urlsplit(u).netloc for u in urls}
+
+
+def wait_for_articles(db: str, count: int, timeout: float = 120) -> None:
+    """Until the archive being crawled into holds `count` articles (for a kill to land mid-crawl)."""
+    import sqlite3
+    import time
+
+    path = db.removeprefix("sqlite:///")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(path, timeout=1) as conn:
+                if conn.execute("SELECT count(*) FROM articles").fetchone()[0] >= count:
+                    return
+        except sqlite3.Error:
+            pass  # not created or not migrated yet
+        time.sleep(0.2)
+    raise AssertionError(f"the crawl did not archive {count} articles within {timeout} s")

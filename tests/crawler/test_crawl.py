@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LEGACY_NOW
-from tests.crawler.harness import archived, bad_versions, crawl, fetched_hosts, last_run, start_crawl
+from tests.crawler.harness import (
+    archived,
+    bad_versions,
+    crawl,
+    fetched_hosts,
+    last_run,
+    start_crawl,
+    wait_for_articles,
+)
 from tests.extract_eval import token_f1
 from tests.replica import Replica
 
@@ -112,7 +120,7 @@ def test_kill_mid_crawl_then_rerun_loses_nothing(tmp_path: Path) -> None:
     with Replica(articles=400, seed=35) as rep:
         want = live(rep)
         proc = start_crawl(rep, db, tmp_path / "killed.log", CONCURRENT_REQUESTS_PER_DOMAIN="2")
-        time.sleep(4)
+        wait_for_articles(db, 30)
         proc.kill()
         proc.wait(timeout=30)
         partial = archived(db)
@@ -211,7 +219,7 @@ def test_jobdir_resumes_an_interrupted_run_without_refetching(tmp_path: Path) ->
     with Replica(articles=300, seed=41) as rep:
         want = live(rep)
         first = start_crawl(rep, db, tmp_path / "first.log", JOBDIR=jobdir, CONCURRENT_REQUESTS_PER_DOMAIN="2")
-        time.sleep(4)
+        wait_for_articles(db, 30)
         first.send_signal(signal.SIGTERM)  # Scrapy's graceful stop: the queue is saved in JOBDIR
         assert first.wait(timeout=120) != 0, "an interrupted run does not exit 0"
         partial = archived(db)
