@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -24,10 +25,12 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
 
 
 def crawl(rep: Replica) -> None:
-    alias = rep.host_alias
-    run(sys.executable, "-m", "scrapy", "crawl", "dddn", "-s", f"DDDN_BASE_URL={rep.base_url}",
-        "-s", f"DDDN_HOST_ALIASES={alias}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=WARNING")
+    done = run(sys.executable, "-m", "scrapy", "crawl", "dddn", "-s", f"DDDN_BASE_URL={rep.base_url}",
+               "-s", f"DDDN_HOST_ALIASES={rep.host_alias}", "-s", "AUTOTHROTTLE_ENABLED=False",
+               "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=WARNING",
+               check=False)
+    if done.returncode:
+        console.print(f"[bold red]the crawl exited {done.returncode}[/] (see `archive runs` below for why)")
 
 
 def main() -> None:
@@ -40,7 +43,7 @@ def main() -> None:
         run(*archive, "runs")
         run(*archive, "stats")
         edited = next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
-                      and rep.now < a.edits[0][0] < rep.now + __import__("datetime").timedelta(hours=12))
+                      and rep.now < a.edits[0][0] < rep.now + timedelta(hours=12))
         run(*archive, "show", str(edited.id), "--format", "text")
         console.rule("twelve hours later: new articles, edits, takedowns")
         rep.advance(12)

@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -91,6 +92,10 @@ class DddnSpider(Spider):
         finally:
             archive.close()
         self.full = self.mode_setting == "full" or (self.mode_setting == "auto" and completed is None)
+        chromium = self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "")
+        if chromium and not Path(chromium).exists():
+            self.logger.warning("Chromium is missing at %s: pages that need a browser will fail. Install the "
+                                "Debian package chromium, or set DDDN_CHROMIUM to its path.", chromium)
         self.logger.info("%s run: %d pages known to the archive", "full" if self.full else "incremental",
                          len(self.known))
         yield Request(self.base + "/", callback=self.parse_home, errback=self.failed, priority=5)
