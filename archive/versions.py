@@ -18,9 +18,7 @@ def append(session: Session, article_id: int, extraction: Extraction, fetch: Fet
                            .order_by(Version.number.desc()).limit(1)).first()
     if last is not None and last.fingerprint == extraction.fingerprint:
         return None
-    version = Version(article_id=article_id, number=(last.number + 1) if last else 1, extraction_id=extraction.id,
-                      fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
-                      title=extraction.fields.get("title", ""), published=_published(extraction))
+    version = _version(article_id, (last.number + 1) if last else 1, extraction, fetch)
     session.add(version)
     return version
 
@@ -42,11 +40,15 @@ def rebuild(session: Session, article_id: int, parser_version: str) -> int:
             continue
         number += 1
         previous = extraction.fingerprint
-        session.add(Version(article_id=article_id, number=number, extraction_id=extraction.id,
-                            fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
-                            title=extraction.fields.get("title", ""), published=_published(extraction)))
+        session.add(_version(article_id, number, extraction, fetch))
     session.flush()
     return number
+
+
+def _version(article_id: int, number: int, extraction: Extraction, fetch: Fetch) -> Version:
+    return Version(article_id=article_id, number=number, extraction_id=extraction.id,
+                   fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
+                   title=extraction.fields.get("title", ""), published=_published(extraction))
 
 
 def _published(extraction: Extraction) -> datetime | None:

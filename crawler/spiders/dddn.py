@@ -66,7 +66,7 @@ class DddnSpider(Spider):
         spider.db_url = settings["ARCHIVE_DB_URL"]
         spider.known = {}
         spider.full = True
-        spider.site_now = datetime.now(UTC)
+        spider.site_clock = None
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
@@ -80,7 +80,7 @@ class DddnSpider(Spider):
     db_url: str
     known: dict[str, Known]
     full: bool
-    site_now: datetime
+    site_clock: datetime | None  # the latest Date header the site sent
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
@@ -265,7 +265,7 @@ class DddnSpider(Spider):
         return requests, keep_walking
 
     def recent(self, when: datetime | None) -> bool:
-        return when is not None and when >= self.site_now - self.revisit
+        return when is not None and when >= (self.site_clock or datetime.now(UTC)) - self.revisit
 
     def article_request(self, url: str, conditional: bool = False) -> Request:
         meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES,
@@ -308,13 +308,10 @@ class DddnSpider(Spider):
         date = response.headers.get(b"Date")
         if date:
             try:
-                self.site_now = max(self.site_now if self._clock_seen else datetime.min.replace(tzinfo=UTC),
-                                    parsedate_to_datetime(date.decode("latin-1")))
-                self._clock_seen = True
+                seen = parsedate_to_datetime(date.decode("latin-1"))
             except (TypeError, ValueError):
-                pass
-
-    _clock_seen = False
+                return
+            self.site_clock = max(self.site_clock, seen) if self.site_clock else seen
 
     def links(self, response: Response, selector: str) -> list[tuple[str, datetime | None]]:
         return [(urljoin(response.url, h), None) for h in response.css(f"{selector}::attr(href)").getall()]

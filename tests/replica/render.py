@@ -113,9 +113,6 @@ class Renderer:
     def thumb(self, meta: ArticleMeta) -> str:
         return f"https://dddn.1cdn.vn/thumbs/540x360/{meta.published:%Y/%m/%d}/{meta.slug[:40]}.jpg"
 
-    def content(self, meta: ArticleMeta) -> dict[str, Any]:
-        return self.site.content(meta)
-
     def title(self, meta: ArticleMeta) -> str:
         return self.site.headline(meta)[0]
 
