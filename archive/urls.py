@@ -54,8 +54,11 @@ class UrlRules:
         return found
 
     def _canonical(self, url: str) -> str:
-        url = url_query_cleaner(url.strip(), TRACKING_PARAMS, remove=True, keep_fragments=False)
-        parts = urlsplit(canonicalize_url(url, keep_fragments=False))
+        try:
+            url = url_query_cleaner(url.strip(), TRACKING_PARAMS, remove=True, keep_fragments=False)
+            parts = urlsplit(canonicalize_url(url, keep_fragments=False))
+        except ValueError:  # "http://[broken": pages carry such links; it names only itself
+            return url.strip()
         netloc = parts.netloc.lower().removesuffix(":443" if parts.scheme == "https" else ":80")
         netloc = self.aliases.get(netloc, netloc)
         scheme = "https" if netloc == SITE_HOST else parts.scheme  # the real site answers http with a 301
@@ -67,7 +70,10 @@ class UrlRules:
         return urlunsplit((scheme, netloc, path, parts.query, ""))
 
     def site_id(self, url: str) -> int | None:
-        m = ARTICLE_PATH.match(urlsplit(url).path)
+        try:
+            m = ARTICLE_PATH.match(urlsplit(url).path)
+        except ValueError:
+            return None
         return int(m["id"]) if m else None
 
     def is_article(self, url: str) -> bool:
@@ -75,8 +81,10 @@ class UrlRules:
 
     def same_site(self, url: str, base: str) -> bool:
         """Whether `url` is on the site `base` is on, aliases included."""
-        host = urlsplit(self.canonical(url)).netloc
-        return host == urlsplit(self.canonical(base)).netloc
+        try:
+            return urlsplit(self.canonical(url)).netloc == urlsplit(self.canonical(base)).netloc
+        except ValueError:
+            return False
 
 
 def parse_aliases(text: str) -> dict[str, str]:

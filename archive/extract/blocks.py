@@ -78,7 +78,7 @@ class _Reader:
             self.loose(child.tail)
 
     def add(self, block: Block) -> None:
-        block.text = clean(noise.strip_sql_echo(block.text))
+        block.text = clean(noise.cut_noise(block.text))
         if block.text and not noise.is_noise_line(block.text):
             self.body.blocks.append(block)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -63,28 +64,118 @@ def absolute(base: str, href: str | None) -> str:
     return href if href.startswith(("http://", "https://")) else urljoin(base, href)
 
 
-def json_ld(root: HtmlElement, kind: str) -> dict[str, Any]:
-    """The first JSON-LD object of @type `kind`; the site writes HTML entities inside its strings."""
-    for script in root.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue
-        for item in data if isinstance(data, list) else data.get("@graph", [data]):
-            if isinstance(item, dict) and kind in _types(item):
-                return item
+def json_ld(root: HtmlElement, *kinds: str) -> dict[str, Any]:
+    """The first JSON-LD object of any @type in `kinds`, wherever it sits: top level, a list, `@graph`,
+    or nested (`mainEntity`, …). Scripts that are not valid JSON are repaired as far as they can be."""
+    wanted = set(kinds)
+    for item in json_ld_objects(root):
+        if wanted.intersection(_types(item)):
+            return item
     return {}
+
+
+def json_ld_objects(root: HtmlElement) -> list[dict[str, Any]]:
+    """Every typed JSON-LD object of the page, outer objects before the ones nested in them."""
+    found: list[dict[str, Any]] = []
+    for script in root.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        queue: list[Any] = _decode_all(script.text or "")
+        while queue:
+            value = queue.pop(0)
+            if isinstance(value, list):
+                queue.extend(value)
+            elif isinstance(value, dict):
+                if "@type" in value:
+                    found.append(value)
+                queue.extend(v for v in value.values() if isinstance(v, dict | list))
+    return found
+
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_WRAPPERS = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
+
+
+def _decode_all(text: str) -> list[Any]:
+    """The JSON values in a script: as written, else with HTML entities decoded and trailing commas
+    dropped. Several values in one script (`{…}{…}` or `{…},{…}`) are all read; raw control characters
+    inside strings are accepted."""
+    text = _WRAPPERS.sub("", text)
+    values, complete = _decode_sequence(text)
+    if complete:
+        return values
+    repaired, _ = _decode_sequence(_TRAILING_COMMA.sub(r"\1", html.unescape(text)))
+    return repaired if len(repaired) > len(values) else values
+
+
+def _decode_sequence(text: str) -> tuple[list[Any], bool]:
+    """The values read from the start of `text`, and whether all of it was read."""
+    decoder = json.JSONDecoder(strict=False)
+    values: list[Any] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,;":
+            at += 1
+        if at >= len(text):
+            return values, True
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError:
+            return values, False
+        values.append(value)
 
 
 def _types(item: dict[str, Any]) -> list[str]:
     value = item.get("@type", [])
-    return value if isinstance(value, list) else [value]
+    # "NewsArticle", "schema:NewsArticle" and "https://schema.org/NewsArticle" are one type
+    return [str(v).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in (value if isinstance(value, list) else [value])]
 
 
 def ld_text(value: Any) -> str:
-    """A JSON-LD string, person or list of them, as text."""
+    """A JSON-LD string, thing (Person, Organization, …) or list of them, as text."""
     if isinstance(value, dict):
         value = value.get("name", "")
     if isinstance(value, list):
-        return ", ".join(ld_text(v) for v in value)
-    return clean(html.unescape(str(value))) if value else ""  # the site HTML-escapes inside JSON-LD
+        return ", ".join(t for v in value if (t := ld_text(v)))
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return ""
+    return clean(html.unescape(str(value))) if value != "" else ""  # the site HTML-escapes inside JSON-LD
+
+
+def ld_names(value: Any) -> list[str]:
+    """The names in a JSON-LD `author`-like value: one string, a thing, or a list of either."""
+    if isinstance(value, list):
+        return [name for v in value for name in ld_names(v)]
+    text = ld_text(value)
+    return [text] if text else []
+
+
+def ld_date(value: Any) -> str:
+    """A JSON-LD date as text; some pages give a list of them, or a `{"@value": …}`."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("@value", "")
+    return value if isinstance(value, str) else ""
+
+
+def ld_breadcrumbs(crumbs: dict[str, Any]) -> list[str]:
+    """The names of a BreadcrumbList, in `position` order. `itemListElement` may be one element or a list;
+    an element names itself, or its `item` does (a thing, a list of things, or a bare URL, which has no
+    name to show)."""
+    elements = crumbs.get("itemListElement", [])
+    elements = elements if isinstance(elements, list) else [elements]
+    named: list[tuple[float, int, str]] = []
+    for index, element in enumerate(elements):
+        if not isinstance(element, dict):
+            continue
+        item = element.get("item")
+        if isinstance(item, list):
+            item = next((i for i in item if isinstance(i, dict)), None)
+        name = ld_text(element.get("name")) or (ld_text(item.get("name")) if isinstance(item, dict) else "")
+        position = element.get("position")
+        try:
+            order = float(position) if position is not None else float(index)
+        except (TypeError, ValueError):
+            order = float(index)
+        if name:
+            named.append((order, index, name))
+    return [name for _, _, name in sorted(named)]

@@ -1,14 +1,17 @@
 """What the site wraps around an article, as named rules shared by every template.
 
-Each rule removes elements by selector and, where the noise can hide as loose text (the SQL echo,
-footers pasted into the body), lines by pattern. `find_noise` tells which rules still match a text,
-for the `noise_suspected` flag and for the tests.
+Every rule removes the elements its selectors name. Its `kind` says what its patterns do to the text
+that remains: `ELEMENTS` rules have none; a `LINES` rule drops a whole block its patterns match (a
+footer or a widget caption pasted into the body); a `CUT` rule cuts each match out of the text,
+wherever it landed (the SQL the legacy server printed mid-paragraph). `find_noise` tells which rules
+still match a text, for the `noise_suspected` flag and for the tests.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 
 from lxml import etree
@@ -16,12 +19,24 @@ from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 
+class Kind(Enum):
+    ELEMENTS = "elements"  # removes elements only
+    LINES = "lines"  # also drops whole blocks its patterns match
+    CUT = "cut"  # also cuts its pattern matches out of any text
+
+
 @dataclass(frozen=True)
 class NoiseRule:
     name: str
+    kind: Kind
     selectors: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()  # regular expressions over a block's text
     triggers: tuple[str, ...] = ()  # lowercase literals one of which every pattern match contains
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.ELEMENTS) == bool(self.patterns):
+            raise ValueError(f"noise rule {self.name}: {self.kind.name} rules {'take no' if self.patterns else 'need'}"
+                             " patterns")
 
     def search(self, text: str, folded: str) -> bool:
         """Whether a pattern matches; the regex runs only when a trigger literal is present."""
@@ -50,30 +65,36 @@ def _compile(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
 SQL_ECHO = r"SELECT\s+[\w`,.\s*]+?\s+FROM\s+`?cms_\w+`?\s+WHERE\s.*?(?:LIMIT\s+\d+\s*(?:,\s*\d+)?|$)"
 
 RULES: tuple[NoiseRule, ...] = (
-    NoiseRule("comments", (".c-comments", ".box-comment", "#box-comment", ".onecms__comments", ".comment-list",
-                           ".list-comment", "#comment-list", ".fb-comments"),
+    NoiseRule("comments", Kind.LINES,
+              (".c-comments", ".box-comment", "#box-comment", ".onecms__comments", ".comment-list", ".list-comment",
+               "#comment-list", ".fb-comments"),
               (r"^Bình luận( \(\d+\))?$", r"Bạn còn\s*\d*\s*/\s*\d+ ký tự",
                r"Xếp theo:\s*Thời gian\s*\|\s*Số người thích"),
               ("bình luận", "ký tự", "xếp theo")),
-    NoiseRule("rating", (".box-rating", ".rating-star", ".rating"), (r"^Đánh giá của bạn:?$",), ("đánh giá",)),
-    NoiseRule("share", (".box-share", ".c-share", ".social-share", ".share-box"), (r"^Chia sẻ:?$",), ("chia sẻ",)),
-    NoiseRule("group_invite", (".box-group",), (r"Mời các bạn tham gia vào group",), ("tham gia vào group",)),
-    NoiseRule("reading_footer", (".box-footer-detail",),
+    NoiseRule("rating", Kind.LINES, (".box-rating", ".rating-star", ".rating"), (r"^Đánh giá của bạn:?$",),
+              ("đánh giá",)),
+    NoiseRule("share", Kind.LINES, (".box-share", ".c-share", ".social-share", ".share-box"), (r"^Chia sẻ:?$",),
+              ("chia sẻ",)),
+    NoiseRule("group_invite", Kind.LINES, (".box-group",), (r"Mời các bạn tham gia vào group",),
+              ("tham gia vào group",)),
+    NoiseRule("reading_footer", Kind.LINES, (".box-footer-detail",),
               (r"Bạn đang đọc bài viết\s.*?\stại chuyên mục", r"Liên hệ cung cấp thông tin và gửi tin bài cộng tác",
                r"toasoan@dddn\.com\.vn"), ("bạn đang đọc", "liên hệ cung cấp", "toasoan@")),
-    NoiseRule("related_lists", (".c-related-posts", ".c-dont-miss", ".onecms_load_view", ".box-same-category",
-                                ".c-most-read", ".box-most-read", ".sc-hightlight-box", ".box-related"),
+    NoiseRule("related_lists", Kind.LINES,
+              (".c-related-posts", ".c-dont-miss", ".onecms_load_view", ".box-same-category", ".c-most-read",
+               ".box-most-read", ".sc-hightlight-box", ".box-related"),
               (r"^>>\s*\S", r"^(Bài liên quan|Đừng bỏ lỡ|Đọc nhiều|Tin cùng chuyên mục|Có thể bạn quan tâm)$"),
               (">>", "bài liên quan", "đừng bỏ lỡ", "đọc nhiều", "tin cùng chuyên mục", "có thể bạn quan tâm")),
-    NoiseRule("pagination", (".pagination", ".paging"), (r"^(?:\d+\s+){2,}\d+$",)),
-    NoiseRule("ads", (".oneads", ".box-adv", ".adsbygoogle", "[id^='zone-']", ".banner-ads"),
+    NoiseRule("pagination", Kind.LINES, (".pagination", ".paging"), (r"^(?:\d+\s+){2,}\d+$",)),
+    NoiseRule("ads", Kind.LINES, (".oneads", ".box-adv", ".adsbygoogle", "[id^='zone-']", ".banner-ads"),
               (r"^Quảng cáo$",), ("quảng cáo",)),
-    NoiseRule("sql_echo", (), (SQL_ECHO,), ("select",)),
-    NoiseRule("source_line", (".c-author-page",), ()),
-    NoiseRule("widgets", ("script", "style", "noscript", "form", "button", "textarea", "input", "select",
-                          "iframe", "svg", "template"), ()),
+    NoiseRule("sql_echo", Kind.CUT, (), (SQL_ECHO,), ("select",)),
+    NoiseRule("source_line", Kind.ELEMENTS, (".c-author-page",)),
+    NoiseRule("widgets", Kind.ELEMENTS, ("script", "style", "noscript", "form", "button", "textarea", "input",
+                                         "select", "iframe", "svg", "template")),
 )
-BY_NAME = {rule.name: rule for rule in RULES}
+LINE_RULES = tuple(rule for rule in RULES if rule.kind is Kind.LINES)
+CUT_RULES = tuple(rule for rule in RULES if rule.kind is Kind.CUT)
 
 
 def strip_elements(root: HtmlElement) -> None:
@@ -85,19 +106,19 @@ def strip_elements(root: HtmlElement) -> None:
                     el.drop_tree()
 
 
-def strip_sql_echo(text: str) -> str:
-    """The SQL the legacy server printed into pages, wherever it landed, cut out of a text."""
-    if "SELECT" not in text.upper():
-        return text
-    regex = BY_NAME["sql_echo"].regex
-    assert regex is not None
-    return regex.sub(" ", text)
+def cut_noise(text: str) -> str:
+    """`text` with what the CUT rules match cut out (the SQL echo), wherever it landed."""
+    folded = text.casefold()
+    for rule in CUT_RULES:
+        if rule.regex is not None and (not rule.triggers or any(t in folded for t in rule.triggers)):
+            text = rule.regex.sub(" ", text)
+    return text
 
 
 def is_noise_line(text: str) -> bool:
     """A whole block that is noise: a footer or widget caption that slipped into the article."""
     folded = text.casefold()
-    return any(rule.search(text, folded) for rule in RULES if rule.name != "sql_echo")
+    return any(rule.search(text, folded) for rule in LINE_RULES)
 
 
 def find_noise(text: str) -> list[str]:

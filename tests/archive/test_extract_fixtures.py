@@ -65,7 +65,7 @@ def test_every_template_and_noise_kind_has_a_fixture() -> None:
     templates = {run(c)[0].template for c in CASES}
     assert {"legacy", "current", "emagazine", "none"} <= templates
     kinds = {c.removeprefix("noise-").split("-")[0] for c in CASES if c.startswith("noise-")}
-    assert {r.name for r in noise.RULES} - {"widgets"} <= kinds | {"sql"} | {"sql_echo"}
+    assert {r.name for r in noise.RULES} - {"widgets"} <= kinds
 
 
 def test_a_sister_site_on_the_same_cms_gets_the_same_page_object() -> None:

@@ -1,4 +1,4 @@
-"""The page object every template specialises: one method per Article field.
+"""The page object every template specialises: one `@field` method per Article key.
 
 The base reads what any news page has (canonical link, Open Graph, JSON-LD, meta tags); a template's
 page object reads its own markup first and falls back to these.
@@ -17,17 +17,35 @@ from lxml.html import HtmlElement
 
 from archive.extract import dates
 from archive.extract.blocks import Body, read_body
-from archive.extract.html import absolute, clean, first, first_text, json_ld, ld_text, meta, select, text_of
-from archive.extract.model import Article, Link
+from archive.extract.html import (
+    absolute,
+    clean,
+    first,
+    first_text,
+    json_ld,
+    ld_breadcrumbs,
+    ld_date,
+    ld_names,
+    ld_text,
+    meta,
+    select,
+    text_of,
+)
+from archive.extract.model import Article, Block, Image, Link
+from archive.extract.pages.fields import FIELD_ERROR, field, field_names
 from archive.urls import UrlRules
 
 DATELINE = re.compile(r"^(?:Diendandoanhnghiep\.vn|\(?DĐDN\)?|\(?Diễn đàn Doanh nghiệp\)?)\s*[-–—:]?\s*", re.I)
 HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
 
 
+ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+                 "BlogPosting", "Report")
+
+
 class Page:
     template: ClassVar[str] = "none"
-    markers: ClassVar[tuple[str, ...]] = ()
+    markers: ClassVar[tuple[str, ...]] = ()  # selectors that must all be present for `matches`
     hints: ClassVar[tuple[str, ...]] = ()  # substrings of the raw page that make `matches` worth asking
     container_selector: ClassVar[str] = ""
     scope_selector: ClassVar[str] = ""  # the element holding title, lead, byline and date
@@ -41,61 +59,71 @@ class Page:
 
     def __init__(self, doc: HtmlElement, url: str, rules: UrlRules, fetched_at: datetime | None = None) -> None:
         self.doc, self.url, self.rules, self.fetched_at = doc, url, rules, fetched_at
+        self.field_errors: list[str] = []
 
     @classmethod
     def matches(cls, doc: HtmlElement) -> bool:
-        return any(first(doc, marker) is not None for marker in cls.markers)
+        return all(first(doc, marker) is not None for marker in cls.markers)
 
     def to_article(self) -> Article:
-        return Article(
-            url=self.url, canonical_url=self.canonical_url(), site_id=self.site_id(), title=self.title(),
-            lead=self.lead(), blocks=self.body.blocks, author=self.author(), published=self.published(),
-            updated=self.updated(), section=(self.section_path() or [""])[-1], section_path=self.section_path(),
-            tags=self.tags(), images=self.body.images, related=self.related(), language=self.language(),
-            template=self.template, flags=self.flags())
+        values: dict[str, Any] = {name: getattr(self, name) for name in field_names(type(self))}
+        values["canonical_url"] = values["canonical_url"] or self.url
+        values["flags"] = [*values["flags"], *(FIELD_ERROR + name for name in self.field_errors)]
+        return Article(url=self.url, template=self.template, **values)
 
     # -- fields --------------------------------------------------------------------------------
+    @field
     def canonical_url(self) -> str:
-        return self._canonical
-
-    @cached_property
-    def _canonical(self) -> str:
         links = self.head.xpath('link[@rel="canonical"]/@href')
         return self.rules.canonical(absolute(self.url, links[0]) if links else self.url)
 
+    @field
     def site_id(self) -> int | None:
-        return self.rules.site_id(self.canonical_url()) or self.rules.site_id(self.url)
+        return self.rules.site_id(self.canonical_url) or self.rules.site_id(self.url)
 
+    @field
     def title(self) -> str:
         return (first_text(self.scope, *self.title_selectors) or meta(self.doc, "og:title")
                 or ld_text(self.article_ld.get("headline")) or first_text(self.doc, "title"))
 
+    @field
     def lead(self) -> str:
         text = first_text(self.scope, *self.lead_selectors) or meta(self.doc, "description", "og:description")
         return DATELINE.sub("", text)
 
+    @field
     def author(self) -> list[str]:
-        text = first_text(self.scope, *self.author_selectors) or ld_text(self.article_ld.get("author"))
-        return split_names(text or meta(self.doc, "author"))
+        text = first_text(self.scope, *self.author_selectors)
+        if text:
+            return split_names(text)
+        return unique(n for name in ld_names(self.article_ld.get("author")) for n in split_names(name)) or (
+            split_names(meta(self.doc, "author")))
 
+    @field
     def published(self) -> datetime | None:
         return self.plausible(
-            dates.parse_any(self.article_ld.get("datePublished")),
+            dates.parse_any(ld_date(self.article_ld.get("datePublished"))),
             dates.parse_any(meta(self.doc, "article:published_time", "datePublished", "pubdate")),
             dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None)
 
+    @field
     def updated(self) -> datetime | None:
-        return self.plausible(dates.parse_any(self.article_ld.get("dateModified")),
+        return self.plausible(dates.parse_any(ld_date(self.article_ld.get("dateModified"))),
                               dates.parse_any(meta(self.doc, "article:modified_time", "dateModified")))
 
+    @field
     def section_path(self) -> list[str]:
         names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
         if not names:
-            crumbs = json_ld(self.doc, "BreadcrumbList").get("itemListElement", [])
-            names = [ld_text(c.get("item", {}).get("name") or c.get("name")) for c in crumbs if isinstance(c, dict)]
+            names = ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList"))
         names = [n for n in names if n and n.casefold() not in HOME_CRUMBS]
         return names or ([s] if (s := meta(self.doc, "article:section")) else [])
 
+    @field
+    def section(self) -> str:
+        return (self.section_path or [""])[-1]
+
+    @field
     def tags(self) -> list[str]:
         for selector in self.tag_selectors:
             if found := [t for a in select(self.doc, selector) if (t := text_of(a))]:
@@ -103,6 +131,15 @@ class Page:
         tags = [clean(el.get("content")) for el in self.doc.xpath('//meta[@property="article:tag"]')]
         return unique(t for t in tags if t)
 
+    @field
+    def blocks(self) -> list[Block]:
+        return self.body.blocks
+
+    @field
+    def images(self) -> list[Image]:
+        return self.body.images
+
+    @field
     def related(self) -> list[Link]:
         links = list(self.body.related)
         for selector in self.related_selectors:
@@ -110,9 +147,11 @@ class Page:
                       for a in select(self.doc, selector) if a.get("href")]
         return links
 
+    @field
     def language(self) -> str:
         return (self.doc.get("lang") or meta(self.doc, "og:locale") or "vi").split("-")[0].split("_")[0].lower()
 
+    @field
     def flags(self) -> list[str]:
         return []
 
@@ -136,7 +175,7 @@ class Page:
 
     @cached_property
     def article_ld(self) -> dict[str, Any]:
-        return json_ld(self.doc, "NewsArticle") or json_ld(self.doc, "Article")
+        return json_ld(self.doc, *ARTICLE_TYPES)
 
     @cached_property
     def body(self) -> Body:

@@ -6,8 +6,8 @@ import re
 
 from lxml.html import HtmlElement
 
-from archive.extract.html import first
 from archive.extract.pages.base import Page
+from archive.extract.pages.fields import field
 from archive.extract.selectors import current as sel
 
 
@@ -25,12 +25,9 @@ class CurrentPage(Page):
     tag_selectors = sel.TAGS
     related_selectors = sel.RELATED
 
-    @classmethod
-    def matches(cls, doc: HtmlElement) -> bool:
-        return first(doc, sel.CONTAINER) is not None
-
+    @field
     def site_id(self) -> int | None:
-        if found := super().site_id():
+        if found := super().site_id:
             return found
         for script in self.doc.iter("script"):
             if script.text and (m := re.search(sel.PUBLISHER_ID, script.text)):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lxml.html import HtmlElement
 
-from archive.extract.html import first
 from archive.extract.model import NEEDS_BROWSER
 from archive.extract.pages.current import CurrentPage
+from archive.extract.pages.fields import field
 from archive.extract.selectors import emagazine as sel
 
 
@@ -21,14 +21,11 @@ class EmagazinePage(CurrentPage):
     author_selectors = sel.AUTHOR
     date_selectors = sel.DATE
 
-    @classmethod
-    def matches(cls, doc: HtmlElement) -> bool:
-        return any(first(doc, marker) is not None for marker in sel.MARKERS)
-
     @property
     def rendered(self) -> bool:
         return self.container is not None
 
+    @field
     def flags(self) -> list[str]:
         return [] if self.rendered else [NEEDS_BROWSER]
 

@@ -8,21 +8,17 @@ from functools import cached_property
 from typing import Any
 
 import trafilatura
-from lxml.html import HtmlElement
 
 from archive.extract import dates, noise
 from archive.extract.blocks import Body
 from archive.extract.html import clean
 from archive.extract.model import FALLBACK_USED, Block
 from archive.extract.pages.base import Page, split_names, unique
+from archive.extract.pages.fields import field
 
 
 class GenericPage(Page):
     template = "generic"
-
-    @classmethod
-    def matches(cls, doc: HtmlElement) -> bool:
-        return True
 
     @cached_property
     def extracted(self) -> dict[str, Any]:
@@ -36,20 +32,25 @@ class GenericPage(Page):
 
     @cached_property
     def body(self) -> Body:
-        lines = (clean(noise.strip_sql_echo(line)) for line in (self.extracted.get("text") or "").splitlines())
+        lines = (clean(noise.cut_noise(line)) for line in (self.extracted.get("text") or "").splitlines())
         return Body([Block("paragraph", line) for line in lines if line and not noise.is_noise_line(line)])
 
+    @field
     def title(self) -> str:
-        return super().title() or clean(self.extracted.get("title"))
+        return super().title or clean(self.extracted.get("title"))
 
+    @field
     def author(self) -> list[str]:
-        return super().author() or split_names(clean(self.extracted.get("author")))
+        return super().author or split_names(clean(self.extracted.get("author")))
 
+    @field
     def published(self) -> datetime | None:
-        return super().published() or self.plausible(dates.parse_iso(self.extracted.get("date") or ""))
+        return super().published or self.plausible(dates.parse_iso(self.extracted.get("date") or ""))
 
+    @field
     def tags(self) -> list[str]:
-        return super().tags() or unique(t for t in (clean(x) for x in (self.extracted.get("tags") or [])) if t)
+        return super().tags or unique(t for t in (clean(x) for x in (self.extracted.get("tags") or [])) if t)
 
+    @field
     def flags(self) -> list[str]:
         return [FALLBACK_USED]

@@ -8,6 +8,7 @@ from lxml.html import HtmlElement
 
 from archive.extract.html import first, text_of
 from archive.extract.pages.base import Page, split_names
+from archive.extract.pages.fields import field
 from archive.extract.selectors import legacy as sel
 
 
@@ -23,12 +24,9 @@ class LegacyPage(Page):
     breadcrumb_selector = sel.BREADCRUMB
     tag_selectors = sel.TAGS
 
-    @classmethod
-    def matches(cls, doc: HtmlElement) -> bool:
-        return first(doc, sel.CONTAINER) is not None and first(doc, sel.TITLE[0]) is not None
-
+    @field
     def site_id(self) -> int | None:
-        if found := super().site_id():
+        if found := super().site_id:
             return found
         for selector in sel.POST_ID:
             el = first(self.doc, selector)
@@ -37,8 +35,9 @@ class LegacyPage(Page):
                 return int(value)
         return None
 
+    @field
     def author(self) -> list[str]:
-        return split_names(self.byline) if self.byline else super().author()
+        return split_names(self.byline) if self.byline else super().author
 
     @cached_property
     def byline(self) -> str:

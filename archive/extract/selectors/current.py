@@ -1,8 +1,8 @@
 """OneCMS, the site's template since 2024 (shared with nguoiquansat.vn, hanoimoi, congly, …)."""
 
-MARKERS: tuple[str, ...] = ("div.b-maincontent", "h1.sc-longform-header-title", "ul.onecms__loading")
 HINTS: tuple[str, ...] = ("b-maincontent",)
 CONTAINER = "div.b-maincontent .entry"  # article.entry or div.entry: select by class, never by tag
+MARKERS: tuple[str, ...] = (CONTAINER,)  # listing pages share the rest of the markup
 HEADER = ".sc-longform-header"
 TITLE: tuple[str, ...] = ("h1.sc-longform-header-title", "h1.block-sc-title")
 LEAD: tuple[str, ...] = ("p.sc-longform-header-sapo", ".block-sc-sapo")

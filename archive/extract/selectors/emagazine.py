@@ -1,6 +1,6 @@
 """Long-form "E-magazine" pages on OneCMS, whose article is built by script in the browser."""
 
-MARKERS: tuple[str, ...] = ("#emag-root", "div.c-emagazine")
+MARKERS: tuple[str, ...] = ("#emag-root, div.c-emagazine",)  # either one
 HINTS: tuple[str, ...] = ("emag-root", "c-emagazine")
 ROOT = "#emag-root"
 CONTENT = "#emag-root .emag-content"

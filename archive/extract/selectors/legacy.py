@@ -1,10 +1,10 @@
 """The PHP CMS the site ran until its 2024 redesign (table `cms_post`)."""
 
-MARKERS: tuple[str, ...] = ("#content_detail", "h1.title-detail", "div.sapo-detail")
 HINTS: tuple[str, ...] = ("content_detail",)
 SCOPE = "div.detail-content"
 CONTAINER = "#content_detail"
 TITLE: tuple[str, ...] = ("h1.title-detail",)
+MARKERS: tuple[str, ...] = (CONTAINER, TITLE[0])
 LEAD: tuple[str, ...] = ("div.sapo-detail",)
 DATE: tuple[str, ...] = (".box-date .date-post", ".date-post")
 AUTHOR_PARAGRAPH = 'p[style*="right"]'  # the byline is the body's last, right-aligned, bold paragraph
