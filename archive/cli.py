@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,13 +15,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.orm import Session
 
-from archive import __version__, queries, runs, warc
+from archive import __version__, queries, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
 from archive.diff import changed_words, with_context, word_diff
 from archive.extract import Article, extract
 from archive.extract.dates import VN
-from archive.ingest import Ingestor
+from archive.importing import import_warcs
+from archive.models import Article as ArchivedArticle
 from archive.urls import UrlRules, parse_aliases
 
 FORMATS = click.Choice(["json", "jsonl", "text"])
@@ -40,10 +41,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
 
 @contextmanager
-def opened(ctx: click.Context, migrate: bool = True) -> Iterator[Archive]:
-    """The archive named by --db, with every ArchiveError turned into a one-line message."""
+def opened(ctx: click.Context, migrate: bool = True, create: bool = False) -> Iterator[Archive]:
+    """The archive named by --db, with every ArchiveError turned into a one-line message. Only commands
+    that write pass `create`: a read of a mistyped path is an error, and leaves no file behind."""
     try:
-        archive = Archive(ctx.obj, migrate=migrate)
+        archive = Archive(ctx.obj, migrate=migrate, create=create)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -67,6 +69,22 @@ def local(value: datetime | str | None) -> str:
     return moment.astimezone(VN).strftime("%Y-%m-%d %H:%M ICT (+07:00)")
 
 
+@contextmanager
+def reading(ctx: click.Context) -> Iterator[Session]:
+    """A read-only session on an existing archive."""
+    with opened(ctx) as archive, archive.transaction(write=False) as session:
+        yield session
+
+
+alias_option = click.option(
+    "--alias", "aliases", multiple=True, metavar="ALIAS=HOST",
+    help="Another host name of the site, e.g. dddn.com.vn=diendandoanhnghiep.vn (repeatable).")
+
+
+def article_for(session: Session, ref: str, aliases: tuple[str, ...]) -> ArchivedArticle:
+    return queries.find_article(session, ref, url_rules(aliases))
+
+
 def url_rules(aliases: tuple[str, ...]) -> UrlRules:
     try:
         return UrlRules.from_env().with_aliases(parse_aliases(",".join(aliases)))
@@ -78,8 +96,7 @@ def url_rules(aliases: tuple[str, ...]) -> UrlRules:
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--url", help="The URL the page was fetched from (default: its canonical link, else the file).")
 @click.option("--format", "fmt", type=FORMATS, default="json", show_default=True)
-@click.option("--alias", "aliases", multiple=True, metavar="ALIAS=HOST",
-              help="Another host name of the site, e.g. dddn.com.vn=diendandoanhnghiep.vn (repeatable).")
+@alias_option
 def extract_cmd(files: tuple[str, ...], url: str | None, fmt: str, aliases: tuple[str, ...]) -> None:
     """Extract articles from saved pages (.html or .html.gz; - reads standard input).
 
@@ -134,14 +151,14 @@ def db_upgrade(ctx: click.Context) -> None:
 
         ARCHIVE_DB_URL=postgresql://archive@db/dddn archive db upgrade
     """
-    with opened(ctx, migrate=False) as archive:
+    with opened(ctx, migrate=False, create=True) as archive:
         upgrade(archive.engine)
         click.echo(f"{archive.safe_url}: schema up to date")
 
 
 @cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--alias", "aliases", multiple=True, metavar="ALIAS=HOST", help="Another host name of the site.")
+@alias_option
 @click.pass_context
 def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...]) -> None:
     """Ingest the response records of WARC files (FILE.warc, FILE.warc.gz, or a folder of them).
@@ -153,22 +170,14 @@ def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...]) -> None
         archive import captures/2023/
     """
     rules = url_rules(aliases)
-    with opened(ctx) as archive:
+    try:  # a missing or broken file is reported before any archive is opened, let alone created
         files = warc.warc_files(path)
         total = warc.check(files)
-        ingestor = Ingestor(archive, rules)
-        run_id = runs.start(archive, "import", {"path": str(path)})
-        counts: Counter[str] = Counter()
-        with progress() as bar:
-            task = bar.add_task("importing", total=total)
-            for name in files:
-                for record in warc.records(name):
-                    record.run_id = run_id
-                    result = ingestor.ingest(record)
-                    counts[result.outcome] += 1
-                    counts["new_articles"] += result.new_article
-                    bar.advance(task)
-        runs.finish(archive, run_id, "ok", counts)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    with opened(ctx, create=True) as archive, progress() as bar:
+        task = bar.add_task("importing", total=total)
+        counts = import_warcs(archive, files, rules, str(path), on_record=lambda: bar.advance(task))
         click.echo(f"imported {total} records from {len(files)} file(s): " +
                    ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
@@ -189,7 +198,7 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
 
         archive stats --format json
     """
-    with opened(ctx) as archive, archive.transaction(write=False) as session:
+    with reading(ctx) as session:
         data = queries.stats(session).as_dict()
     if fmt == "json":
         click.echo(json.dumps(data))
@@ -203,16 +212,17 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
 @click.argument("ref", metavar="URL|ID")
 @click.option("--version", "number", type=click.IntRange(min=1), help="Version number (default: the latest).")
 @format_option("json", "text")
+@alias_option
 @click.pass_context
-def show_cmd(ctx: click.Context, ref: str, number: int | None, fmt: str) -> None:
+def show_cmd(ctx: click.Context, ref: str, number: int | None, fmt: str, aliases: tuple[str, ...]) -> None:
     """One article as archived: the latest version, or --version N.
 
     Example:
 
         archive show https://diendandoanhnghiep.vn/thanh-hoa-2022-nam-ban-le-cua-chuyen-doi-so-203468.html
     """
-    with opened(ctx) as archive, archive.transaction(write=False) as session:
-        article = queries.find_article(session, ref, UrlRules.from_env())
+    with reading(ctx) as session:
+        article = article_for(session, ref, aliases)
         version = queries.version_of(session, article, number)
         fields = dict(version.extraction.fields)
         meta: dict[str, Any] = {"article_id": article.id, "status": article.status, "version": version.number,
@@ -228,16 +238,17 @@ def show_cmd(ctx: click.Context, ref: str, number: int | None, fmt: str) -> None
 
 @cli.command("history")
 @click.argument("ref", metavar="URL|ID")
+@alias_option
 @click.pass_context
-def history_cmd(ctx: click.Context, ref: str) -> None:
+def history_cmd(ctx: click.Context, ref: str, aliases: tuple[str, ...]) -> None:
     """Every version of an article, with what changed from the one before.
 
     Example:
 
         archive history 10150001
     """
-    with opened(ctx) as archive, archive.transaction(write=False) as session:
-        article = queries.find_article(session, ref, UrlRules.from_env())
+    with reading(ctx) as session:
+        article = article_for(session, ref, aliases)
         table = Table(title=f"{article.canonical_url} ({article.status})", title_justify="left")
         for column in ("version", "first seen", "title", "words removed / added"):
             table.add_column(column)
@@ -261,8 +272,9 @@ def _full_text(fields: dict[str, Any]) -> str:
 @click.argument("ref", metavar="URL|ID")
 @click.argument("v1", type=click.IntRange(min=1))
 @click.argument("v2", type=click.IntRange(min=1))
+@alias_option
 @click.pass_context
-def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int) -> None:
+def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int, aliases: tuple[str, ...]) -> None:
     """Word-level differences between two versions: removed words red and struck, added words green.
 
     Without a colour terminal, removals read [-like this-] and additions {+like this+}.
@@ -271,8 +283,8 @@ def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int) -> None:
 
         archive diff 10150001 1 2
     """
-    with opened(ctx) as archive, archive.transaction(write=False) as session:
-        article = queries.find_article(session, ref, UrlRules.from_env())
+    with reading(ctx) as session:
+        article = article_for(session, ref, aliases)
         old = queries.version_of(session, article, v1).extraction.fields
         new = queries.version_of(session, article, v2).extraction.fields
     console = Console(highlight=False)
@@ -304,7 +316,7 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
 
         archive runs --limit 5
     """
-    with opened(ctx) as archive, archive.transaction(write=False) as session:
+    with reading(ctx) as session:
         rows: list[dict[str, Any]] = [{"id": r.id, "kind": r.kind, "started_at": r.started_at.isoformat(),
                  "finished_at": r.finished_at.isoformat() if r.finished_at else None, "outcome": r.outcome,
                  "counts": r.counts, "args": r.args} for r in queries.runs(session, limit)]
@@ -317,7 +329,8 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
     for r in rows:
         minutes = "—"
         if r["finished_at"]:
-            seconds = (datetime.fromisoformat(r["finished_at"]) - datetime.fromisoformat(r["started_at"])).seconds
+            elapsed = datetime.fromisoformat(r["finished_at"]) - datetime.fromisoformat(r["started_at"])
+            seconds = elapsed.total_seconds()
             minutes = f"{seconds / 60:.1f}"
         table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), minutes, r["outcome"], summarize(r["counts"]))
     Console().print(table)

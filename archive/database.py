@@ -38,14 +38,18 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, create: bool = True) -> Engine:
+    """`create=False` opens only an archive that exists: a mistyped path is an error, never a new file."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ArchiveError(f"not a database URL: {url!r} (try sqlite:///path/file.sqlite)") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            if not create and not path.is_file():
+                raise ArchiveError(f"no archive at {path}: check --db or ARCHIVE_DB_URL")
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -88,16 +92,20 @@ def upgrade(engine: Engine) -> None:
 
 
 class Archive:
-    """An open archive: its engine and a session factory. New databases are migrated on open."""
+    """An open archive: its engine and a session factory. New databases are migrated on open, unless
+    `create` is False: then only an existing archive opens (what every read-only command wants)."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True) -> None:
+    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True) -> None:
         self.url = database_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, create)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             revision = current_revision(self.engine)
         except Exception as exc:  # a wrong password, a refused connection, a file that is not SQLite
             raise ArchiveError(f"cannot open {self.safe_url}: {str(exc).splitlines()[0]}") from None
+        if revision is None and not create:
+            self.engine.dispose()
+            raise ArchiveError(f"{self.safe_url} holds no archive yet: a crawl or `archive import` creates one")
         if revision is None and migrate:
             upgrade(self.engine)
         elif revision != head_revision(self.engine) and migrate:

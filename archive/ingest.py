@@ -22,6 +22,8 @@ from archive.extract import PARSER_VERSION, extract
 from archive.extract.model import Article as ExtractedArticle
 from archive.models import Article, Extraction, Fetch
 from archive.urls import DEFAULT_RULES, UrlRules
+from archive.vocab import ArticleStatus, FetchSource, Rendering
+from archive.vocab import IngestOutcome as Outcome
 
 RACE_RETRIES = 3
 
@@ -39,8 +41,8 @@ class FetchRecord:
     headers: Mapping[str, str]
     body: bytes | None
     fetched_at: datetime
-    rendered: str = "http"
-    source: str = "crawl"
+    rendered: Rendering = Rendering.HTTP
+    source: FetchSource = FetchSource.CRAWL
     run_id: int | None = None
 
     def header(self, name: str) -> str | None:
@@ -58,7 +60,7 @@ class FetchRecord:
 
 @dataclass
 class IngestResult:
-    outcome: str  # duplicate | version | unchanged | not_modified | gone | failed | page
+    outcome: Outcome
     fetch_id: int | None = None
     article_id: int | None = None
     new_article: bool = False
@@ -110,7 +112,7 @@ class Ingestor:
         digest = record.body_sha256
         key = record.key(digest)
         if session.scalar(select(Fetch.id).where(Fetch.key == key)) is not None:
-            return IngestResult("duplicate")
+            return IngestResult(Outcome.DUPLICATE)
         new_body = rawstore.put(session, record.body, digest)[1] if record.body is not None else False
         fetch = Fetch(key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
                       canonical_url=self.rules.canonical(record.final_url), status=record.status,
@@ -121,7 +123,7 @@ class Ingestor:
         session.flush()
         result = self._resolve(session, record, fetch, parsed)
         result.fetch_id, result.new_body = fetch.id, new_body
-        if result.article_id is not None and result.outcome in ("version", "gone"):
+        if result.article_id is not None and result.outcome in (Outcome.VERSION, Outcome.GONE):
             for hook in self.hooks:
                 hook(session, result.article_id)
         return result
@@ -134,22 +136,24 @@ class Ingestor:
             if article is not None:
                 fetch.article_id = article.id
                 article.last_seen = max(article.last_seen, record.fetched_at)
-            return IngestResult("not_modified", article_id=article.id if article else None)
+            return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id if article else None)
         if record.status in (404, 410) and is_article:
             article = self._find(session, self.rules.canonical(record.requested_url))
             if article is None or record.fetched_at < article.last_seen:
-                return IngestResult("gone" if article else "failed", article_id=article.id if article else None)
+                if article is None:
+                    return IngestResult(Outcome.FAILED)
+                return IngestResult(Outcome.GONE, article_id=article.id)
             fetch.article_id = article.id
-            article.status, article.gone_at = "gone", record.fetched_at
-            return IngestResult("gone", article_id=article.id)
+            article.status, article.gone_at = ArticleStatus.GONE, record.fetched_at
+            return IngestResult(Outcome.GONE, article_id=article.id)
         if record.status != 200 or record.body is None or not is_article:
-            return IngestResult("page" if record.status == 200 else "failed")
+            return IngestResult(Outcome.PAGE if record.status == 200 else Outcome.FAILED)
         assert parsed is not None  # an article URL with a 200 body always has an extraction
         extraction = Extraction(fetch_id=fetch.id, parser_version=PARSER_VERSION, ok=parsed.ok,
                                 fingerprint=parsed.fingerprint, flags=parsed.flags, fields=parsed.to_dict())
         session.add(extraction)
         if not parsed.ok:
-            return IngestResult("failed", flags=parsed.flags)
+            return IngestResult(Outcome.FAILED, flags=parsed.flags)
         canonical = parsed.canonical_url or fetch.canonical_url
         fetch.canonical_url = canonical
         article = self._find(session, canonical, parsed.site_id)
@@ -165,8 +169,9 @@ class Ingestor:
         article.first_seen = min(article.first_seen, record.fetched_at)
         if latest is None or record.fetched_at >= latest:
             article.last_seen = max(article.last_seen, record.fetched_at)
-            if article.status == "gone" and (article.gone_at is None or record.fetched_at >= article.gone_at):
-                article.status, article.gone_at = "live", None
+            gone_before = article.gone_at is None or record.fetched_at >= article.gone_at
+            if article.status == ArticleStatus.GONE and gone_before:
+                article.status, article.gone_at = ArticleStatus.LIVE, None
             session.flush()
             version = versions.append(session, article.id, extraction, fetch)
             number = version.number if version else None
@@ -174,10 +179,10 @@ class Ingestor:
             session.flush()
             before = versions.count(session, article.id)
             changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
-            return IngestResult("version" if changed else "unchanged", article_id=article.id,
+            return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
                                 new_article=new_article, flags=parsed.flags)
-        return IngestResult("version" if number else "unchanged", article_id=article.id, new_article=new_article,
-                            version=number, flags=parsed.flags)
+        return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,
+                            new_article=new_article, version=number, flags=parsed.flags)
 
     def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Article | None:
         found = session.scalars(select(Article).where(Article.canonical_url == canonical)).first()

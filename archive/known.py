@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Fetch, Version
+from archive.vocab import ArticleStatus
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def known_pages(session: Session) -> dict[str, Known]:
         select(Article.canonical_url, Article.last_seen, Version.published)
         .join(newest, newest.c.article_id == Article.id)
         .join(Version, (Version.article_id == Article.id) & (Version.number == newest.c.n))
-        .where(Article.status == "live"))
+        .where(Article.status == ArticleStatus.LIVE))
     for url, seen, published in articles:
         found = out.get(url)
         out[url] = Known(found.etag if found else None, found.last_modified if found else None, seen, published)

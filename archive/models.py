@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
@@ -23,6 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from archive.vocab import ArticleStatus, FetchSource, Rendering, RunKind, RunOutcome, sql_in
 
 # Every constraint named, so that a later migration can drop it on SQLite and PostgreSQL alike.
 NAMING = {
@@ -83,23 +86,26 @@ class RawBody(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (CheckConstraint(sql_in("kind", RunKind), name="kind"),
+                      CheckConstraint(sql_in("outcome", RunOutcome), name="outcome"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # crawl | import | reextract
+    kind: Mapped[str] = mapped_column(String(20))  # RunKind
     args: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed | unhealthy
+    outcome: Mapped[str] = mapped_column(String(20), default=RunOutcome.RUNNING)  # RunOutcome
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Article(Base):
     __tablename__ = "articles"
+    __table_args__ = (CheckConstraint(sql_in("status", ArticleStatus), name="status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
     site_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10), default="live")  # live | gone
+    status: Mapped[str] = mapped_column(String(10), default=ArticleStatus.LIVE)  # ArticleStatus
     gone_at: Mapped[datetime | None]
     versions: Mapped[list[Version]] = relationship(back_populates="article", order_by="Version.number")
 
@@ -108,6 +114,8 @@ class Fetch(Base):
     """One fetch attempt, as it happened."""
 
     __tablename__ = "fetches"
+    __table_args__ = (CheckConstraint(sql_in("rendered", Rendering), name="rendered"),
+                      CheckConstraint(sql_in("source", FetchSource), name="source"))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)  # makes ingesting the same fetch twice a no-op
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -119,8 +127,8 @@ class Fetch(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(200))
     fetched_at: Mapped[datetime] = mapped_column(index=True)
-    rendered: Mapped[str] = mapped_column(String(10), default="http")  # http | browser
-    source: Mapped[str] = mapped_column(String(20), default="crawl")  # crawl | warc
+    rendered: Mapped[str] = mapped_column(String(10), default=Rendering.HTTP)  # Rendering
+    source: Mapped[str] = mapped_column(String(20), default=FetchSource.CRAWL)  # FetchSource
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_bodies.sha256"))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
 

@@ -8,33 +8,34 @@ from typing import Any
 
 from archive.database import Archive
 from archive.models import Run
+from archive.vocab import COMPLETED, RunKind, RunOutcome
 
 
-def start(archive: Archive, kind: str, args: dict[str, Any]) -> int:
+def start(archive: Archive, kind: RunKind, args: dict[str, Any]) -> int:
     with archive.transaction() as session:
-        run = Run(kind=kind, args=args, started_at=datetime.now(UTC), outcome="running", counts={})
+        run = Run(kind=kind, args=args, started_at=datetime.now(UTC), outcome=RunOutcome.RUNNING, counts={})
         session.add(run)
         session.flush()
         return run.id
 
 
-def finish(archive: Archive, run_id: int, outcome: str, counts: Counter[str] | dict[str, Any]) -> None:
+def finish(archive: Archive, run_id: int, outcome: RunOutcome, counts: Counter[str] | dict[str, Any]) -> None:
     with archive.transaction() as session:
         run = session.get(Run, run_id)
         assert run is not None
         run.finished_at, run.outcome, run.counts = datetime.now(UTC), outcome, dict(counts)
 
 
-def interrupt_stale(archive: Archive, kind: str) -> int:
+def interrupt_stale(archive: Archive, kind: RunKind) -> int:
     """Marks runs of `kind` still "running" as "interrupted"; call it holding the run lock."""
     with archive.transaction() as session:
-        stale = session.query(Run).filter(Run.kind == kind, Run.outcome == "running").all()
+        stale = session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING).all()
         for run in stale:
-            run.outcome = "interrupted"
+            run.outcome = RunOutcome.INTERRUPTED
         return len(stale)
 
 
-def last_completed(archive: Archive, kind: str) -> Run | None:
+def last_completed(archive: Archive, kind: RunKind) -> Run | None:
     with archive.transaction(write=False) as session:
-        return session.query(Run).filter(Run.kind == kind, Run.outcome.in_(("ok", "unhealthy"))).order_by(
+        return session.query(Run).filter(Run.kind == kind, Run.outcome.in_(COMPLETED)).order_by(
             Run.id.desc()).first()

@@ -11,6 +11,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archive.database import ArchiveError
 from archive.ingest import FetchRecord
+from archive.vocab import FetchSource
 
 
 def warc_files(path: Path) -> list[Path]:
@@ -42,7 +43,8 @@ def records(path: Path) -> Iterator[FetchRecord]:
                 body = record.content_stream().read()
                 yield FetchRecord(requested_url=url, final_url=url, status=status, headers=headers,
                                   body=body if status != 304 else None,
-                                  fetched_at=datetime.fromisoformat(date.replace("Z", "+00:00")), source="warc")
+                                  fetched_at=datetime.fromisoformat(date.replace("Z", "+00:00")),
+                                  source=FetchSource.WARC)
         except (ArchiveLoadFailed, ValueError, OSError) as exc:
             raise ArchiveError(f"{path}: not a readable WARC file ({str(exc).splitlines()[0]})") from None
         if not seen and path.stat().st_size:

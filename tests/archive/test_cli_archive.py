@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from archive import runs
 from archive.cli import cli
 from archive.database import Archive
+from archive.importing import import_warcs
 from archive.ingest import Ingestor
+from archive.models import Article, Run
+from archive.urls import DEFAULT_RULES
+from archive.vocab import RunKind, RunOutcome
 from tests.archive.feed import ingest_all
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
+from tests.services import create_database
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +100,58 @@ def test_unusable_database_urls_are_one_line(tmp_path: object) -> None:
                          ("postgresql://nobody@127.0.0.1:1/none", "cannot open postgresql")):
         code, out = run("--db", url, "stats")
         assert code == 1 and out.count("\n") == 1 and message in out
+
+
+@pytest.mark.parametrize("command", [["stats"], ["show", "1"], ["history", "1"], ["diff", "1", "1", "2"], ["runs"]])
+def test_reads_of_a_missing_archive_fail_in_one_line_and_create_nothing(tmp_path: Path, command: list[str]) -> None:
+    path = tmp_path / "typo" / "archive.sqlite"
+    code, out = run("--db", f"sqlite:///{path}", *command)
+    assert code == 1 and out == f"Error: no archive at {path}: check --db or ARCHIVE_DB_URL\n"
+    assert not (tmp_path / "typo").exists()
+
+
+def test_reads_of_an_empty_database_fail_in_one_line(postgres: str) -> None:
+    url = create_database(postgres, "empty_for_reads")
+    code, out = run("--db", url, "stats")
+    assert code == 1 and out.count("\n") == 1 and "holds no archive yet" in out
+
+
+def test_runs_longer_than_a_day_show_their_whole_length(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    archive = Archive(db)
+    run_id = runs.start(archive, RunKind.CRAWL, {})
+    runs.finish(archive, run_id, RunOutcome.OK, {"pages": 1})
+    with archive.transaction() as session:
+        record = session.get(Run, run_id)
+        assert record is not None
+        record.finished_at = record.started_at + timedelta(days=1, minutes=30)
+    archive.close()
+    code, out = run("--db", db, "runs")
+    assert code == 0 and "1470.0" in out
+
+
+def test_an_import_that_fails_midway_closes_its_run(tmp_path: Path) -> None:
+    """The run record is closed as failed, with the counts so far, however the import stops."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    missing = tmp_path / "vanished.warc"
+    missing.write_bytes(b"")
+    archive = Archive(db)
+    missing.unlink()  # checked, then gone before it is read: the import stops with an error
+    with pytest.raises(OSError):
+        import_warcs(archive, [missing], DEFAULT_RULES, str(missing))
+    with archive.transaction(write=False) as session:
+        (record,) = session.scalars(select(Run)).all()
+    archive.close()
+    assert record.outcome == RunOutcome.FAILED and record.finished_at is not None
+
+
+@pytest.mark.parametrize("column", ["status"])
+def test_the_database_refuses_a_value_outside_a_vocabulary(archive_url: str, column: str) -> None:
+    archive = Archive(archive_url)
+    now = datetime.now(UTC)
+    with pytest.raises(IntegrityError), archive.transaction() as session:
+        session.add(Article(canonical_url="https://example.com/a-123456.html", first_seen=now, last_seen=now,
+                            **{column: "deleted"}))
+    with pytest.raises(IntegrityError), archive.transaction() as session:
+        session.add(Run(kind="crawl", started_at=now, outcome="done"))
+    archive.close()
