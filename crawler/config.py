@@ -1,13 +1,18 @@
-"""The crawl's own settings, checked before anything starts: a bad one is a one-line error."""
+"""The crawl's own settings: checked before anything starts (a bad one is a one-line error), then read
+once into a typed `CrawlConfig`."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
 from archive.extract.dates import parse_iso
-from archive.urls import parse_aliases
+from archive.urls import UrlRules, parse_aliases
+from crawler.rules import rules_from_settings
 
 MODES = ("auto", "full", "incremental")
 
@@ -34,3 +39,42 @@ def problems(settings: BaseSettings) -> list[str]:
         except ValueError:
             found.append(f"{name} {settings.get(name)!r} is not a number")
     return found
+
+
+NEVER = re.compile(r"(?!x)x")
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """What a crawl run is asked to do, read once from Scrapy settings into plain typed values."""
+
+    base: str  # the site's base URL, without a trailing slash
+    rules: UrlRules
+    mode: str  # auto | full | incremental (checked by crawler.config before a run)
+    revisit: timedelta  # archived articles published this recently are fetched again
+    max_pages: int  # pages of one listing at most (0: no bound)
+    since: datetime | None
+    sections: tuple[str, ...]  # section paths to walk; empty: those the home page links to
+    browser_urls: re.Pattern[str]  # article URLs always rendered in the browser
+    db_url: str
+    chromium: str  # the browser executable, "" when none is configured
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
+        since = settings.get("DDDN_SINCE")
+        return cls(
+            base=settings["DDDN_BASE_URL"].rstrip("/"),
+            rules=rules_from_settings(settings),
+            mode=settings.get("DDDN_MODE", "auto"),
+            revisit=timedelta(days=settings.getfloat("DDDN_REVISIT_DAYS")),
+            max_pages=settings.getint("DDDN_MAX_PAGES"),
+            since=parse_iso(since) if since else None,
+            sections=tuple(s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()),
+            browser_urls=re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or NEVER.pattern),
+            db_url=settings["ARCHIVE_DB_URL"],
+            chromium=settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", ""),
+        )
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base).hostname or ""

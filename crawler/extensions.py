@@ -1,5 +1,6 @@
 """Run bookkeeping: the run record with its counts and outcome (and the process's exit code), and a
-progress line."""
+progress line. Run-wide facts travel in the stats collector: `dddn/run_id` for the pipeline,
+`dddn/exit_code` for the crawl command."""
 
 from __future__ import annotations
 
@@ -12,56 +13,65 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from archive import runs
 from archive.database import Archive
+from archive.vocab import RunKind, RunOutcome
 
 log = logging.getLogger(__name__)
 
+RUN_ID, EXIT_CODE = "dddn/run_id", "dddn/exit_code"
 EXIT_OK, EXIT_FAILED, EXIT_UNHEALTHY = 0, 1, 4
-EXIT_CODES = {"ok": EXIT_OK, "unhealthy": EXIT_UNHEALTHY}
+EXIT_CODES = {RunOutcome.OK: EXIT_OK, RunOutcome.UNHEALTHY: EXIT_UNHEALTHY}
+RUN_ARGS = ("DDDN_BASE_URL", "DDDN_MODE", "DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_SINCE", "DDDN_SECTIONS")
 
 
 class RunRecordExtension:
     """Opens a crawl run in the archive and closes it with counts, an outcome and an exit code."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        settings = crawler.settings
-        self.max_flagged = settings.getfloat("DDDN_MAX_FLAGGED_RATIO")
-        self.min_articles = settings.getint("DDDN_MIN_ARTICLES")
-        self.archive = Archive(settings["ARCHIVE_DB_URL"])
-        crawler.signals.connect(self.opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+    def __init__(self, stats: StatsCollector, db_url: str, args: dict[str, Any], max_flagged: float,
+                 min_articles: int) -> None:
+        self.stats, self.db_url, self.args = stats, db_url, args
+        self.max_flagged, self.min_articles = max_flagged, min_articles
+        self.archive: Archive | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecordExtension:
-        return cls(crawler)
+        settings = crawler.settings
+        assert crawler.stats is not None
+        extension = cls(crawler.stats, settings["ARCHIVE_DB_URL"], {k: settings.get(k) for k in RUN_ARGS},
+                        settings.getfloat("DDDN_MAX_FLAGGED_RATIO"), settings.getint("DDDN_MIN_ARTICLES"))
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        return extension
 
     def opened(self, spider: Spider) -> None:
-        args = {k: self.crawler.settings.get(k) for k in (
-            "DDDN_BASE_URL", "DDDN_MODE", "DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_SINCE", "DDDN_SECTIONS")}
-        self.crawler.dddn_run_id = runs.start(self.archive, "crawl", args)  # type: ignore[attr-defined]
+        self.archive = Archive(self.db_url)
+        self.stats.set_value(RUN_ID, runs.start(self.archive, RunKind.CRAWL, self.args))
 
     def closed(self, spider: Spider, reason: str) -> None:
-        counts = run_counts(self.crawler.stats.get_stats())
+        assert self.archive is not None
+        counts = run_counts(self.stats.get_stats())
         outcome, problems = self.judge(reason, counts)
         counts["finish_reason"] = reason
-        runs.finish(self.archive, self.crawler.dddn_run_id, outcome, counts)  # type: ignore[attr-defined]
-        self.crawler.dddn_exit_code = EXIT_CODES.get(outcome, EXIT_FAILED)  # type: ignore[attr-defined]
+        run_id = self.stats.get_value(RUN_ID)
+        runs.finish(self.archive, run_id, outcome, counts)
+        self.stats.set_value(EXIT_CODE, EXIT_CODES.get(outcome, EXIT_FAILED))
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "finish_reason")
-        log.info("run %s %s: %s", self.crawler.dddn_run_id, outcome, summary)  # type: ignore[attr-defined]
+        log.info("run %s %s: %s", run_id, outcome, summary)
         for problem in problems:
             log.error("run %s: %s", outcome, problem)
         self.archive.close()
 
-    def judge(self, reason: str, counts: dict[str, Any]) -> tuple[str, list[str]]:
+    def judge(self, reason: str, counts: dict[str, Any]) -> tuple[RunOutcome, list[str]]:
         if reason != "finished":
-            return "failed", [f"the crawl stopped early ({reason})"]
+            return RunOutcome.FAILED, [f"the crawl stopped early ({reason})"]
         if counts.get("failed_articles") or counts.get("failed_listings"):
-            return "incomplete", [f"{counts['failed_articles']} article and {counts['failed_listings']} discovery "
-                                  "pages could not be fetched; the next run walks every listing again"]
+            return RunOutcome.INCOMPLETE, [
+                f"{counts['failed_articles']} article and {counts['failed_listings']} discovery pages could not be "
+                "fetched; the next run walks every listing again"]
         problems = []
         pages = counts.get("article_pages", 0)
         if pages and counts.get("flagged_pages", 0) / pages > self.max_flagged:
@@ -69,7 +79,7 @@ class RunRecordExtension:
                             f"(more than {self.max_flagged:.0%}): has the site changed its template?")
         if pages < self.min_articles:
             problems.append(f"only {pages} article pages fetched (DDDN_MIN_ARTICLES is {self.min_articles})")
-        return ("unhealthy" if problems else "ok"), problems
+        return (RunOutcome.UNHEALTHY if problems else RunOutcome.OK), problems
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
@@ -105,19 +115,20 @@ class ProgressExtension:
     """Pages per second and what the run has archived so far: a live line on a terminal, a log line
     otherwise."""
 
-    def __init__(self, crawler: Crawler, interval: float) -> None:
-        self.crawler, self.interval = crawler, interval
-        self.tty = sys.stderr.isatty()
+    def __init__(self, stats: StatsCollector, interval: float, tty: bool) -> None:
+        self.stats, self.interval, self.tty = stats, interval, tty
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
-        crawler.signals.connect(self.opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
         if not crawler.settings.getbool("DDDN_PROGRESS"):
             raise NotConfigured
-        return cls(crawler, crawler.settings.getfloat("DDDN_PROGRESS_INTERVAL"))
+        assert crawler.stats is not None
+        extension = cls(crawler.stats, crawler.settings.getfloat("DDDN_PROGRESS_INTERVAL"), sys.stderr.isatty())
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        return extension
 
     def opened(self, spider: Spider) -> None:
         self.started = time.monotonic()
@@ -125,7 +136,7 @@ class ProgressExtension:
         self.loop.start(self.interval if self.tty else max(self.interval, 10.0), now=False)
 
     def line(self) -> str:
-        stats = self.crawler.stats
+        stats = self.stats
         pages = stats.get_value("response_received_count", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
         queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)

@@ -14,43 +14,39 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from archive.extract import triage
-from crawler.rules import rules_from_settings
 
 log = logging.getLogger(__name__)
 # "domcontentloaded": the page's inline scripts have run; its comment list, still loading, is not wanted.
 RENDER_META = {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}}
+VALIDATORS_META = "dddn_validators"  # (ETag, Last-Modified) of the archived copy of the page
 
 
 class ConditionalGetMiddleware:
-    """Adds If-None-Match / If-Modified-Since to requests the spider marks `dddn_conditional`."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.rules = rules_from_settings(crawler.settings)
+    """Sends the archived copy's validators (request.meta["dddn_validators"]) as If-None-Match and
+    If-Modified-Since, so an unchanged page costs a 304."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         if not crawler.settings.getbool("DDDN_CONDITIONAL_GET"):
             raise NotConfigured
-        return cls(crawler)
+        return cls()
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get("dddn_conditional") or request.meta.get("playwright"):
+        validators = request.meta.get(VALIDATORS_META)
+        if not validators or request.meta.get("playwright"):  # a browser rendering needs the whole page
             return
-        known = getattr(self.crawler.spider, "known", {}).get(self.rules.canonical(request.url))
-        if known is None:
-            return
-        if known.etag:
-            request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))
-        if known.last_modified:
-            request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode("latin-1"))
+        etag, last_modified = validators
+        if etag:
+            request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
+        if last_modified:
+            request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
 
 
 class RetryAfterMiddleware:
     """A 429 is retried after the server's Retry-After (capped), without holding up other requests."""
 
     def __init__(self, crawler: Crawler, cap: float) -> None:
-        self.crawler, self.cap = crawler, cap
+        self.crawler, self.cap = crawler, cap  # the crawler: Scrapy's retry helper counts through its spider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -59,7 +55,8 @@ class RetryAfterMiddleware:
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status != 429 or b"Retry-After" not in response.headers:
             return response
-        delay = min(retry_after(response.headers[b"Retry-After"].decode("latin-1")), self.cap)
+        delay = min(retry_after((response.headers[b"Retry-After"] or b"").decode("latin-1")), self.cap)
+        assert self.crawler.stats is not None and self.crawler.spider is not None
         self.crawler.stats.inc_value("dddn/retry_after_waits")
         await asyncio.sleep(delay)
         return get_retry_request(request, spider=self.crawler.spider, reason="429 Retry-After") or response
@@ -82,7 +79,7 @@ class PageTriageMiddleware:
     """Article pages that are not yet worth archiving: retried (soft 404, empty) or rendered (script-built)."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        self.crawler = crawler  # Scrapy's retry helper counts through its spider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageTriageMiddleware:
@@ -94,7 +91,8 @@ class PageTriageMiddleware:
         problem = triage(response.body)
         if problem is None:
             return response
-        stats = self.crawler.stats
+        stats, spider = self.crawler.stats, self.crawler.spider
+        assert stats is not None and spider is not None
         if problem == "needs_browser":
             if request.meta.get("playwright"):
                 stats.inc_value("dddn/errors/render_failed")
@@ -103,4 +101,4 @@ class PageTriageMiddleware:
             log.debug("rendering %s in the browser", request.url)
             return request.replace(meta={**request.meta, **RENDER_META}, dont_filter=True)
         stats.inc_value(f"dddn/errors/{problem}")
-        return get_retry_request(request, spider=self.crawler.spider, reason=problem) or response
+        return get_retry_request(request, spider=spider, reason=problem) or response

@@ -12,12 +12,15 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 from sqlalchemy.engine import make_url
 
 from archive.database import Archive
 from archive.extract.model import NEEDS_BROWSER
 from archive.ingest import FetchRecord, Ingestor, IngestResult, extraction_for
 from archive.urls import UrlRules
+from archive.vocab import Rendering
+from crawler.extensions import RUN_ID
 from crawler.rules import rules_from_settings
 
 _ingestor: Ingestor | None = None
@@ -39,14 +42,17 @@ def _ingest(record: FetchRecord) -> IngestResult:
 
 
 class ArchivePipeline:
-    def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, workers: int) -> None:
-        self.crawler, self.db_url, self.rules, self.workers = crawler, db_url, rules, workers
+    """Hands each FetchRecord to the archive, tagged with the run it belongs to (the stats' dddn/run_id)."""
+
+    def __init__(self, stats: StatsCollector, db_url: str, rules: UrlRules, workers: int) -> None:
+        self.stats, self.db_url, self.rules, self.workers = stats, db_url, rules, workers
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        assert crawler.stats is not None
         workers = crawler.settings.getint("DDDN_INGEST_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
+        return cls(crawler.stats, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
 
     def open_spider(self) -> None:
         # forkserver: workers start clean, not as copies of a process running a reactor and threads
@@ -63,14 +69,14 @@ class ArchivePipeline:
         assert self.pool is not None
         if not isinstance(item, FetchRecord):
             return item
-        item.run_id = getattr(self.crawler, "dddn_run_id", None)
+        item.run_id = self.stats.get_value(RUN_ID)
         result = await asyncio.get_running_loop().run_in_executor(self.pool, _ingest, item)
-        stats = self.crawler.stats
+        stats = self.stats
         stats.inc_value(f"dddn/outcome/{result.outcome}")
         stats.inc_value("dddn/new_articles", int(result.new_article))
         if result.extracted:
             stats.inc_value("dddn/article_pages")
-            if item.rendered == "browser":
+            if item.rendered == Rendering.BROWSER:
                 stats.inc_value("dddn/browser_pages")
             if [f for f in result.flags if f != NEEDS_BROWSER]:
                 stats.inc_value("dddn/flagged_pages")

@@ -11,6 +11,7 @@ COMMANDS_MODULE = "crawler.commands"
 DDDN_BASE_URL = "https://diendandoanhnghiep.vn"
 DDDN_HOST_ALIASES = ""  # extra "alias=host" pairs, comma-separated; dddn.com.vn and m. hosts are built in
 ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///data/dddn-archive.sqlite")
+DDDN_ARCHIVE_VIEW = "crawler.archive_view.read_archive"  # what the archive holds, read before a run starts
 
 # -- what a run fetches ---------------------------------------------------------------------------
 DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; auto: full until a run completes
@@ -79,6 +80,11 @@ PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
+
+# -- no open doors: a scheduled crawler listens on no port ----------------------------------------
+# Both consoles run code inside the crawler. Turn one on for debugging with -s NAME=True.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -12,7 +12,9 @@ from scrapy.exceptions import UsageError
 from archive import runs
 from archive.database import Archive, ArchiveError
 from archive.locks import Locked, RunLock
+from archive.vocab import RunKind
 from crawler.config import problems
+from crawler.extensions import EXIT_CODE, EXIT_FAILED
 
 EXIT_CONFIG, EXIT_LOCKED = 2, 3
 
@@ -41,11 +43,13 @@ class Command(ScrapyCrawl):
             archive.close()
             return
         try:
-            runs.interrupt_stale(archive, "crawl")  # we hold the lock: a "running" run is a dead one
+            runs.interrupt_stale(archive, RunKind.CRAWL)  # we hold the lock: a "running" run is a dead one
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
-            self.exitcode = 1 if self.crawler_process.bootstrap_failed else getattr(crawler, "dddn_exit_code", 1)
+            stats = crawler.stats
+            code = stats.get_value(EXIT_CODE, EXIT_FAILED) if stats is not None else EXIT_FAILED
+            self.exitcode = EXIT_FAILED if self.crawler_process.bootstrap_failed else code
         finally:
             lock.release()
             archive.close()

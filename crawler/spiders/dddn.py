@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -22,24 +22,44 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 from scrapy.utils.sitemap import Sitemap
 
-from archive import runs
-from archive.database import Archive
 from archive.extract.dates import VN, parse_iso, parse_visible
 from archive.ingest import FetchRecord
-from archive.known import Known, known_pages
-from crawler.middlewares import RENDER_META
-from crawler.rules import rules_from_settings
+from archive.known import Known
+from archive.vocab import Rendering
+from crawler.archive_view import ArchiveView
+from crawler.config import CrawlConfig
+from crawler.middlewares import RENDER_META, VALIDATORS_META
 
 ARTICLE_STATUSES = [304, 404, 410]
 NOT_SECTIONS = re.compile(r"^/(rss|search|lien-he|quang-cao|dat-bao|an-pham|tac-gia|api|__replica__)(/|$)")
 SECTION_PATH = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)?$")
 CHANNEL_ID = re.compile(r"channelId\s*=\s*(\d+)")
+MORE_META = "dddn_more"  # the "Xem thêm" query of a listing: (type, keyword, channel, event)
+
+
+def more_url(base: str, query: tuple[str, str, str, str], cursor: int) -> str:
+    """The "Xem thêm" button's call. Its cursor is the smallest pid shown so far, never a page number."""
+    kind, keyword, channel, event = query
+    return f"{base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel}_{event}"
 
 
 class DddnSpider(Spider):
     name = "dddn"
+
+    config: CrawlConfig
+    load_view: Callable[[str], ArchiveView]
+    known: dict[str, Known]  # what the archive held when the run started
+    full: bool  # a full run walks every listing; an incremental one stops at what it knows
+    site_clock: datetime | None  # the latest Date header the site sent
+
+    def __init__(self, config: CrawlConfig, load_view: Callable[[str], ArchiveView], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config, self.load_view = config, load_view
+        self.allowed_domains = [config.host]
+        self.known, self.full, self.site_clock = {}, True, None
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -51,65 +71,46 @@ class DddnSpider(Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DddnSpider:
+        if "config" not in kwargs:
+            kwargs["config"] = CrawlConfig.from_settings(crawler.settings)
+        if "load_view" not in kwargs:
+            kwargs["load_view"] = load_object(crawler.settings["DDDN_ARCHIVE_VIEW"])
         spider: DddnSpider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        spider.base = settings["DDDN_BASE_URL"].rstrip("/")
-        spider.rules = rules_from_settings(settings)
-        spider.allowed_domains = [urlsplit(spider.base).hostname or ""]
-        spider.revisit = timedelta(days=settings.getfloat("DDDN_REVISIT_DAYS"))
-        spider.max_pages = settings.getint("DDDN_MAX_PAGES")
-        since = settings.get("DDDN_SINCE")
-        spider.since = parse_iso(since) if since else None
-        spider.sections = [s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()]
-        spider.browser_urls = re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or r"(?!x)x")
-        spider.mode_setting = settings.get("DDDN_MODE", "auto")
-        spider.db_url = settings["ARCHIVE_DB_URL"]
-        spider.known = {}
-        spider.full = True
-        spider.site_clock = None
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
-    base: str
-    revisit: timedelta
-    max_pages: int
-    since: datetime | None
-    sections: list[str]
-    browser_urls: re.Pattern[str]
-    mode_setting: str
-    db_url: str
-    known: dict[str, Known]
-    full: bool
-    site_clock: datetime | None  # the latest Date header the site sent
+    @property
+    def base(self) -> str:
+        return self.config.base
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
-        archive = Archive(self.db_url)
-        try:
-            with archive.transaction(write=False) as session:
-                self.known = known_pages(session)
-            completed = runs.last_completed(archive, "crawl")
-        finally:
-            archive.close()
-        self.full = self.mode_setting == "full" or (self.mode_setting == "auto" and completed is None)
-        chromium = self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "")
-        if chromium and not Path(chromium).exists():
+        view = self.load_view(self.config.db_url)
+        self.known = view.known
+        self.full = self.config.mode == "full" or (self.config.mode == "auto" and not view.completed_crawl)
+        if self.config.chromium and not Path(self.config.chromium).exists():
             self.logger.warning("Chromium is missing at %s: pages that need a browser will fail. Install the "
-                                "Debian package chromium, or set DDDN_CHROMIUM to its path.", chromium)
+                                "Debian package chromium, or set DDDN_CHROMIUM to its path.", self.config.chromium)
         self.logger.info("%s run: %d pages known to the archive", "full" if self.full else "incremental",
                          len(self.known))
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self) -> Iterator[Request]:
+        """The run's first requests: the home page, sitemaps, the RSS index, and recent archived articles
+        again, to catch their edits."""
         yield Request(self.base + "/", callback=self.parse_home, errback=self.failed, priority=5)
         for path in ("/sitemap-news.xml", "/sitemap.xml"):
             yield Request(self.base + path, callback=self.parse_sitemap, errback=self.failed, priority=-5)
         yield Request(self.base + "/rss", callback=self.parse_rss_index, errback=self.failed, priority=-5)
-        for url, known in self.known.items():  # recent articles, to catch edits
-            if self.rules.is_article(url) and self.recent(known.published):
+        for url, known in self.known.items():
+            if self.config.rules.is_article(url) and self.recent(known.published):
                 yield self.article_request(url, conditional=True)
 
     # -- discovery ------------------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
-        sections = self.sections or self.section_paths(response)
+        sections = self.config.sections or self.section_paths(response)
         for path in (["tin-moi-nhat"] + [s for s in sections if s != "tin-moi-nhat"]) if self.full else [
                 "tin-moi-nhat"]:
             yield Request(f"{self.base}/{path}", callback=self.parse_listing, errback=self.failed,
@@ -120,9 +121,10 @@ class DddnSpider(Spider):
         paths = []
         menus = "nav a::attr(href), ul.menu-main a::attr(href), .c-menu-mobile a::attr(href)"
         for href in response.css(menus).getall():
-            url = self.rules.canonical(urljoin(response.url, href))
+            url = self.config.rules.canonical(urljoin(response.url, href))
             path = urlsplit(url).path
-            if self.rules.same_site(url, self.base) and SECTION_PATH.match(path) and not NOT_SECTIONS.match(path):
+            on_site = self.config.rules.same_site(url, self.base)
+            if on_site and SECTION_PATH.match(path) and not NOT_SECTIONS.match(path):
                 paths.append(path.strip("/"))
         return list(dict.fromkeys(paths))
 
@@ -141,7 +143,7 @@ class DddnSpider(Spider):
         entries = [(urljoin(response.url, href), parse_visible(when) if when else None) for href, when in items if href]
         requests, keep_walking = self.plan_walk(entries)
         yield from requests
-        if not keep_walking or (self.max_pages and page >= self.max_pages):
+        if not keep_walking or (self.config.max_pages and page >= self.config.max_pages):
             return
         if pids:
             yield self.more_request(response, min(pids), page + 1)
@@ -159,7 +161,7 @@ class DddnSpider(Spider):
         return None
 
     def more_request(self, response: Response, cursor: int, page: int) -> Request:
-        """The "Xem thêm" button's call; its cursor is the smallest pid shown, never a page number."""
+        """The first "Xem thêm" call of a listing page, with the query its button names."""
         more = response.css("div.c-more")
         kind = more.attrib.get("data-type", "channel") if more else "channel"
         keyword = more.attrib.get("data-keyword", "empty") if more else "empty"
@@ -167,10 +169,9 @@ class DddnSpider(Spider):
         if channel is None and (m := CHANNEL_ID.search(response.text)):
             channel = m[1]
         event = more.attrib.get("data-event", "0") if more else "0"
-        url = f"{self.base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel or 0}_{event}"
-        return Request(url, callback=self.parse_more, errback=self.failed, priority=1,
-                       cb_kwargs={"page": page, "listing": response.url},
-                       meta={"dddn_more": (kind, keyword, channel or "0", event)})
+        query = (kind, keyword, channel or "0", event)
+        return Request(more_url(self.base, query, cursor), callback=self.parse_more, errback=self.failed,
+                       priority=1, cb_kwargs={"page": page, "listing": response.url}, meta={MORE_META: query})
 
     def parse_more(self, response: Response, page: int, listing: str) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
@@ -184,13 +185,11 @@ class DddnSpider(Spider):
         entries = [(urljoin(self.base, it["LinktoMe2"]), _net_date(it.get("PublishedTime"))) for it in items]
         requests, keep_walking = self.plan_walk(entries)
         yield from requests
-        if keep_walking and not (self.max_pages and page >= self.max_pages):
-            kind, keyword, channel, event = response.meta["dddn_more"]
+        if keep_walking and not (self.config.max_pages and page >= self.config.max_pages):
+            query = response.meta[MORE_META]
             cursor = min(int(it["PublisherId"]) for it in items)
-            url = f"{self.base}/api/getMoreArticle/{kind}_{keyword}_{cursor}_{channel}_{event}"
-            yield Request(url, callback=self.parse_more, errback=self.failed, priority=1,
-                          cb_kwargs={"page": page + 1, "listing": listing},
-                          meta={"dddn_more": response.meta["dddn_more"]})
+            yield Request(more_url(self.base, query, cursor), callback=self.parse_more, errback=self.failed,
+                          priority=1, cb_kwargs={"page": page + 1, "listing": listing}, meta={MORE_META: query})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
@@ -205,7 +204,8 @@ class DddnSpider(Spider):
                 monthly = re.search(r"sitemap-article-(\d{4})-(\d{2})\.xml$", loc)
                 if monthly and not self.full:
                     continue
-                if monthly and self.since and (int(monthly[1]), int(monthly[2])) < (self.since.year, self.since.month):
+                since = self.config.since
+                if monthly and since and (int(monthly[1]), int(monthly[2])) < (since.year, since.month):
                     continue
                 yield Request(urljoin(response.url, loc), callback=self.parse_sitemap, errback=self.failed, priority=-5)
             return
@@ -214,7 +214,7 @@ class DddnSpider(Spider):
             lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
             entries.append((entry.get("loc", ""), lastmod, lastmod))
         for url, when, lastmod in entries:
-            canonical = self.rules.canonical(url)
+            canonical = self.config.rules.canonical(url)
             known = self.known.get(canonical)
             if known and lastmod and known.last_seen and lastmod > known.last_seen:
                 yield self.article_request(canonical, conditional=True)  # changed since we saw it
@@ -247,11 +247,11 @@ class DddnSpider(Spider):
         further: in an incremental run, not once it shows only archived articles older than the window."""
         requests, keep_walking, any_entry = [], False, False
         for url, when in entries:
-            canonical = self.rules.canonical(url)
-            if not self.rules.is_article(canonical) or not self.rules.same_site(canonical, self.base):
+            canonical = self.config.rules.canonical(url)
+            if not self.config.rules.is_article(canonical) or not self.config.rules.same_site(canonical, self.base):
                 continue
             any_entry = True
-            if self.since and (when is None or when < self.since):
+            if self.config.since and (when is None or when < self.config.since):
                 continue  # an undated link (the home page's) is left to the dated listings
             known = self.known.get(canonical)
             if known is None:
@@ -260,17 +260,20 @@ class DddnSpider(Spider):
             elif self.recent(when or known.published):
                 requests.append(self.article_request(canonical, conditional=True))
                 keep_walking = True
-        if self.full and any_entry and (self.since is None or requests):
+        if self.full and any_entry and (self.config.since is None or requests):
             keep_walking = True
         return requests, keep_walking
 
     def recent(self, when: datetime | None) -> bool:
-        return when is not None and when >= (self.site_clock or datetime.now(UTC)) - self.revisit
+        return when is not None and when >= (self.site_clock or datetime.now(UTC)) - self.config.revisit
 
     def article_request(self, url: str, conditional: bool = False) -> Request:
-        meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES,
-                                "dddn_conditional": conditional}
-        if self.browser_urls.search(url):
+        """`conditional`: the archived copy's validators go along, for a 304 if nothing changed."""
+        meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES}
+        known = self.known.get(url) if conditional else None
+        if known is not None and (known.etag or known.last_modified):
+            meta[VALIDATORS_META] = (known.etag, known.last_modified)
+        if self.config.browser_urls.search(url):
             meta.update(RENDER_META)
         return Request(url, callback=self.parse_article, errback=self.failed, meta=meta, priority=10)
 
@@ -286,7 +289,7 @@ class DddnSpider(Spider):
             requested_url=requested, final_url=response.url, status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
             body=response.body if response.status != 304 else None, fetched_at=datetime.now(UTC),
-            rendered="browser" if response.meta.get("playwright") else "http")
+            rendered=Rendering.BROWSER if response.meta.get("playwright") else Rendering.HTTP)
 
     def failed(self, failure: Any) -> None:
         """A page that could not be fetched this run (after retries): the run is incomplete, and the next

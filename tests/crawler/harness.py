@@ -93,3 +93,20 @@ def wait_for_articles(db: str, count: int, timeout: float = 120) -> None:
             pass  # not created or not migrated yet
         time.sleep(0.2)
     raise AssertionError(f"the crawl did not archive {count} articles within {timeout} s")
+
+
+def wait_for_run_lock(db: str, timeout: float = 60) -> None:
+    """Until a crawl holds the archive's run lock. Read from /proc/locks, which lists every flock by
+    inode, so that waiting never takes the lock itself and races the crawl for it."""
+    import os
+    import time
+
+    path = Path(db.removeprefix("sqlite:///") + ".crawl.lock")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            inode = f":{os.stat(path).st_ino} "
+            if any(inode in line and "FLOCK" in line for line in Path("/proc/locks").read_text().splitlines()):
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"no crawl took the run lock of {db} within {timeout} s")

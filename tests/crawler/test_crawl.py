@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -20,6 +21,7 @@ from tests.crawler.harness import (
     last_run,
     start_crawl,
     wait_for_articles,
+    wait_for_run_lock,
 )
 from tests.extract_eval import token_f1
 from tests.replica import Replica
@@ -156,7 +158,7 @@ def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
     with Replica(articles=300, seed=37) as rep:
         first = start_crawl(rep, db, tmp_path / "first.log", DOWNLOAD_DELAY="0.2", CONCURRENT_REQUESTS_PER_DOMAIN="1")
-        time.sleep(3)
+        wait_for_run_lock(db)
         second = crawl(rep, db, timeout=60)
         first.kill()
         first.wait(timeout=30)
@@ -244,3 +246,47 @@ def test_since_cutoff_leaves_older_articles_alone(tmp_path: Path) -> None:
     newer = {t["site_id"] for t in by_date if datetime.fromisoformat(str(t["published"])) >= since}
     changed = {t["site_id"] for t in by_date if datetime.fromisoformat(str(t["updated"])) >= since}
     assert newer <= set(found) <= newer | changed, "only newer articles, and older ones edited since"
+
+
+def listening_inodes() -> set[str]:
+    """Inodes of every TCP socket on this machine in the LISTEN state (0A)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """Inodes of the sockets a process and its children hold open."""
+    found, pids = set(), [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            for fd in Path(f"/proc/{current}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    found.add(target[8:-1])
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_a_crawl_listens_on_no_port(tmp_path: Path) -> None:
+    """No telnet console, no remote-control server: nothing on the machine can talk to a running crawl."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=150, seed=38) as rep:
+        process = start_crawl(rep, db, tmp_path / "crawl.log", DOWNLOAD_DELAY="0.1", CONCURRENT_REQUESTS_PER_DOMAIN="1")
+        try:
+            wait_for_articles(db, 3)
+            listening = socket_inodes(process.pid) & listening_inodes()
+        finally:
+            process.kill()
+            process.wait(timeout=30)
+    assert not listening
+    log = (tmp_path / "crawl.log").read_text()
+    assert "Telnet Password" not in log and "TelnetConsole" not in log

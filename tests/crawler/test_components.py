@@ -1,0 +1,230 @@
+"""The crawler's components one by one, in-process and in seconds: each built the way Scrapy builds it
+(`get_crawler` and `from_crawler`), fed responses made from pages the replica serves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+from sqlalchemy import select
+
+from archive.database import Archive
+from archive.ingest import FetchRecord
+from archive.known import Known
+from archive.models import Article, Fetch
+from crawler.archive_view import ArchiveView, read_archive
+from crawler.extensions import RUN_ID
+from crawler.middlewares import RENDER_META, VALIDATORS_META, ConditionalGetMiddleware, PageTriageMiddleware
+from crawler.pipelines import ArchivePipeline
+from crawler.spiders.dddn import MORE_META, DddnSpider, more_url
+from tests.http import fetch
+from tests.replica import Replica
+
+
+def crawler_for(rep: Replica, **settings: Any) -> Crawler:
+    """A crawler with the project's settings, pointed at the replica."""
+    project = {k: v for k, v in get_project_settings().items() if k.startswith(("DDDN_", "ARCHIVE_", "RETRY_"))}
+    return get_crawler(DddnSpider, {**project, "DDDN_BASE_URL": rep.base_url, "DDDN_HOST_ALIASES": rep.host_alias,
+                                    "ARCHIVE_DB_URL": "sqlite:///unused.sqlite", **settings})
+
+
+def spider_for(rep: Replica, view: ArchiveView | None = None, **settings: Any) -> DddnSpider:
+    """A spider as `scrapy crawl` makes it, with the archive's contents given as `view`."""
+    crawler = crawler_for(rep, **settings)
+    spider = DddnSpider.from_crawler(crawler, load_view=lambda _url: view or ArchiveView())
+    crawler.spider = spider
+    asyncio.run(_drain(spider))  # runs start(): reads the view, decides full or incremental
+    return spider
+
+
+async def _drain(spider: DddnSpider) -> list[Request]:
+    return [r async for r in spider.start()]
+
+
+def response(url: str, request: Request | None = None) -> Response:
+    got = fetch(url)
+    kind = got.headers.get("content-type", "")
+    cls = XmlResponse if "xml" in kind else HtmlResponse if "html" in kind else TextResponse
+    return cls(url=url, status=got.status, body=got.body, headers=got.headers, request=request or Request(url),
+               encoding="utf-8")
+
+
+def urls(items: Iterable[Any]) -> list[str]:
+    return [r.url for r in items if isinstance(r, Request)]
+
+
+def truth(rep: Replica) -> list[dict[str, Any]]:
+    return [t for t in rep.truth() if t["status"] == "live"]
+
+
+# -- the walk plan ----------------------------------------------------------------------------------
+
+def test_a_first_run_is_full_and_starts_from_home_sitemaps_and_feeds(replica: Replica) -> None:
+    spider = spider_for(replica)
+    first = urls(spider.first_requests())
+    assert spider.full
+    assert first == [replica.base_url + p for p in ("/", "/sitemap-news.xml", "/sitemap.xml", "/rss")]
+
+
+def test_an_incremental_run_refetches_recent_articles_with_their_validators(replica: Replica) -> None:
+    now = datetime.now(UTC)
+    recent, old = (t["canonical_url"] for t in truth(replica)[:2])
+    view = ArchiveView({recent: Known('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT", now, now),
+                        old: Known('"e2"', None, now, now - timedelta(days=400))}, completed_crawl=True)
+    spider = spider_for(replica, view)
+    refetched = [r for r in spider.first_requests() if r.meta.get("dddn_kind") == "article"]
+    assert not spider.full
+    assert [r.url for r in refetched] == [recent]
+    assert refetched[0].meta[VALIDATORS_META] == ('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+
+
+def test_home_page_walks_every_menu_section_in_a_full_run_and_the_latest_in_an_incremental_one(
+        replica: Replica) -> None:
+    home = response(replica.base_url + "/")
+    full = urls(spider_for(replica).parse_home(home))
+    sections = [u for u in full if "/api/" not in u and not u.endswith(".html")]
+    assert sections[0] == replica.base_url + "/tin-moi-nhat" and len(sections) > 10
+    assert all(u.startswith(replica.base_url) for u in full)
+    incremental = spider_for(replica, ArchiveView(completed_crawl=True))
+    assert [u for u in urls(incremental.parse_home(home)) if not u.endswith(".html")] == [sections[0]]
+
+
+# -- listings ---------------------------------------------------------------------------------------
+
+def test_onecms_listing_yields_its_articles_and_the_xem_them_call_with_the_smallest_pid(replica: Replica) -> None:
+    spider = spider_for(replica)
+    page = response(replica.base_url + "/tin-moi-nhat")
+    out = list(spider.parse_listing(page, page=1))
+    articles = [r for r in out if isinstance(r, Request) and r.meta.get("dddn_kind") == "article"]
+    (more,) = [r for r in out if isinstance(r, Request) and MORE_META in r.meta]
+    pids = [int(p) for p in page.css("ul.onecms__loading > li[pid]::attr(pid)").getall()]
+    assert len(articles) == len(pids) > 0
+    assert more.url == more_url(replica.base_url, more.meta[MORE_META], min(pids))
+
+    items = json.loads(fetch(more.url).body)
+    following = list(spider.parse_more(response(more.url, more), page=2, listing=page.url))
+    (again,) = [r for r in following if isinstance(r, Request) and MORE_META in r.meta]
+    assert again.url == more_url(replica.base_url, more.meta[MORE_META], min(i["PublisherId"] for i in items))
+    assert {r.url for r in following if isinstance(r, Request) and r.meta.get("dddn_kind") == "article"} == {
+        spider.config.rules.canonical(replica.base_url + i["LinktoMe2"]) for i in items}
+
+
+def test_legacy_listing_follows_its_numbered_pages(legacy_replica: Replica) -> None:
+    spider = spider_for(legacy_replica)
+    page = response(legacy_replica.base_url + "/tin-moi-nhat")
+    out = [r for r in spider.parse_listing(page, page=1) if isinstance(r, Request)]
+    listings = [r for r in out if r.meta.get("dddn_kind") != "article"]
+    assert len(out) - len(listings) > 5
+    assert len(listings) == 1 and listings[0].cb_kwargs == {"page": 2}
+    assert response(listings[0].url).status == 200
+
+
+def test_an_incremental_run_stops_a_listing_at_articles_it_has_and_that_are_old(replica: Replica) -> None:
+    page = response(replica.base_url + "/tin-moi-nhat")
+    listed = [replica.base_url + h for h in page.css("ul.onecms__loading h3.b-grid__title a::attr(href)").getall()]
+    long_ago = datetime.now(UTC) - timedelta(days=365)
+    spider = spider_for(replica, ArchiveView({spider_for(replica).config.rules.canonical(u): Known(
+        None, None, long_ago, long_ago) for u in listed}, completed_crawl=True))
+    requests, keep_walking = spider.plan_walk([(u, long_ago) for u in listed])
+    assert requests == [] and not keep_walking
+
+
+# -- sitemaps and feeds -----------------------------------------------------------------------------
+
+def test_sitemap_index_leads_to_sitemaps_and_a_newer_lastmod_refetches_a_known_article(replica: Replica) -> None:
+    index = response(replica.base_url + "/sitemap.xml")
+    spider = spider_for(replica)
+    children = urls(spider.parse_sitemap(index))
+    assert children and all(u.endswith(".xml") for u in children)
+    child = next(u for u in children if "article" in u)
+    entries = response(child).xpath("//*[local-name()='url']")
+    loc = entries[0].xpath("*[local-name()='loc']/text()").get()
+    assert loc and entries[0].xpath("*[local-name()='lastmod']/text()").get()
+    canonical = spider.config.rules.canonical(loc)
+    stale = datetime(2000, 1, 1, tzinfo=UTC)
+    known = spider_for(replica, ArchiveView({canonical: Known('"old"', None, stale, stale)}, completed_crawl=True))
+    (again,) = [r for r in known.parse_sitemap(response(child)) if isinstance(r, Request) and r.url == canonical]
+    assert again.meta[VALIDATORS_META] == ('"old"', None)
+
+
+def test_rss_index_and_feeds_yield_articles(replica: Replica) -> None:
+    spider = spider_for(replica)
+    feeds = urls(spider.parse_rss_index(response(replica.base_url + "/rss")))
+    assert feeds and all("/rss/" in u for u in feeds)
+    articles = urls(spider.parse_rss(response(feeds[0])))
+    assert articles and all(spider.config.rules.is_article(u) for u in articles)
+
+
+# -- downloader middlewares -------------------------------------------------------------------------
+
+def test_conditional_get_sends_the_validators_it_is_given_and_never_to_the_browser(replica: Replica) -> None:
+    middleware = ConditionalGetMiddleware.from_crawler(crawler_for(replica))
+    plain = Request("https://x.test/a-10150001.html", meta={VALIDATORS_META: ('"abc"', "Tue, 01 Sep 2026 GMT")})
+    middleware.process_request(plain)
+    assert plain.headers[b"If-None-Match"] == b'"abc"'
+    assert plain.headers[b"If-Modified-Since"] == b"Tue, 01 Sep 2026 GMT"
+    rendered = Request(plain.url, meta={VALIDATORS_META: ('"abc"', None), **RENDER_META})
+    middleware.process_request(rendered)
+    assert b"If-None-Match" not in rendered.headers
+
+
+def test_triage_sends_script_built_pages_to_the_browser_and_retries_a_soft_404(replica: Replica) -> None:
+    crawler = crawler_for(replica)
+    crawler.spider = DddnSpider.from_crawler(crawler, load_view=lambda _url: ArchiveView())
+    triage = PageTriageMiddleware.from_crawler(crawler)
+    emag = next(t for t in truth(replica) if t["kind"] == "emagazine")
+    request = Request(emag["canonical_url"], meta={"dddn_kind": "article"})
+    out = triage.process_response(request, response(emag["canonical_url"], request))
+    assert isinstance(out, Request) and out.meta["playwright"] is True
+    normal = next(t for t in truth(replica) if t["kind"] == "normal")
+    request = Request(normal["canonical_url"], meta={"dddn_kind": "article"})
+    page = response(normal["canonical_url"], request)
+    assert triage.process_response(request, page) is page
+    soft = HtmlResponse(url=request.url, body=b'<html><body><div class="page-404">Kh\xc3\xb4ng</div></body></html>',
+                        request=request)
+    retried = triage.process_response(request, soft)
+    assert isinstance(retried, Request) and retried.meta["retry_times"] == 1
+
+
+# -- the pipeline's hand-off ------------------------------------------------------------------------
+
+def test_pipeline_hands_each_fetch_to_the_archive_tagged_with_the_run(replica: Replica, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    crawler = crawler_for(replica, ARCHIVE_DB_URL=db, DDDN_INGEST_WORKERS=1)
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    assert crawler.stats is not None
+    crawler.stats.set_value(RUN_ID, None)
+    article = next(t for t in truth(replica) if t["kind"] == "normal")
+    got = fetch(article["canonical_url"])
+    record = FetchRecord(article["canonical_url"], article["canonical_url"], got.status, got.headers, got.body,
+                         datetime.now(UTC))
+    pipeline.open_spider()
+    try:
+        asyncio.run(pipeline.process_item(record))
+    finally:
+        pipeline.close_spider()
+    assert record.body is None, "the pipeline lets go of the body once the archive has it"
+    assert crawler.stats.get_value("dddn/new_articles") == 1
+    archive = Archive(db)
+    with archive.transaction(write=False) as session:
+        (stored,) = session.scalars(select(Article)).all()
+        assert stored.site_id == article["site_id"]
+        assert session.scalar(select(Fetch.article_id)) == stored.id
+    archive.close()
+    view = read_archive(db)
+    assert stored.canonical_url in view.known and not view.completed_crawl
+
+
+@pytest.mark.parametrize("setting", ["TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED"])
+def test_the_project_opens_no_console(setting: str) -> None:
+    assert get_project_settings().getbool(setting) is False
