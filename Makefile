@@ -5,15 +5,22 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql
 
-.PHONY: install system-packages test test-fast lint replica crawl demo bench
+.PHONY: install system-packages test test-fast lint lock replica crawl demo bench
 
 install: system-packages $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions, with hashes, from requirements.lock: a fresh machine next month installs what CI tested.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
+
+# Re-pin every dependency to the newest release that pyproject.toml allows; commit the result.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra postgres --generate-hashes --python-version 3.11 \
+	  --no-emit-package dddn-archive --quiet -o requirements.lock
 
 # Debian packages the tests and the crawler use. As root we install them; otherwise we say what is missing.
 system-packages:
@@ -38,7 +45,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check archive crawler tests
-	$(VENV)/bin/mypy archive
+	$(VENV)/bin/mypy archive crawler
 
 replica: install
 	$(PY) -m tests.replica serve --port $(PORT) --articles $(ARTICLES)

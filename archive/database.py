@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Iterator
@@ -55,6 +56,8 @@ def make_engine(url: str, create: bool = True) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
+        if importlib.util.find_spec("psycopg") is None:
+            raise ArchiveError("a PostgreSQL archive needs psycopg: pip install 'dddn-archive[postgres]'")
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True)
