@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -24,9 +25,15 @@ from archive.extract import Article, extract
 from archive.extract.dates import VN
 from archive.importing import import_warcs
 from archive.models import Article as ArchivedArticle
+from archive.search import index as search_index
+from archive.search.engine import SORTS, Filters, Results, Sort, render_snippet, search
+from archive.search.query import QueryError
 from archive.urls import UrlRules, parse_aliases
+from archive.vocab import ArticleStatus
 
 FORMATS = click.Choice(["json", "jsonl", "text"])
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+HIT_FIELDS = ("id", "canonical_url", "title", "published", "section", "author", "snippet", "score")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -303,6 +310,115 @@ def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int, aliases: tuple[str,
             else:
                 out.append(f"[-{piece.text}-] " if piece.kind == "removed" else f"{{+{piece.text}+}} ")
         console.print(out)
+
+
+# -- research -------------------------------------------------------------------------------------
+
+def search_filters(function: F) -> F:
+    """The filters `search` and `export` share."""
+    options = [
+        click.option("--section", help="A section's name, its sub-sections included (diacritics optional)."),
+        click.option("--since", type=click.DateTime(DATE_FORMATS), help="Published on or after (Vietnam time)."),
+        click.option("--until", type=click.DateTime(DATE_FORMATS), help="Published before (Vietnam time)."),
+        click.option("--author", help="An author's name (diacritics optional)."),
+        click.option("--tag", help="A tag (diacritics optional)."),
+        click.option("--status", type=click.Choice([s.value for s in ArticleStatus]), help="live or gone."),
+        click.option("--template", help="The page template: current, legacy, emagazine, generic."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def filters_from(section: str | None, since: datetime | None, until: datetime | None, author: str | None,
+                 tag: str | None, status: str | None, template: str | None) -> Filters:
+    def vietnam(moment: datetime | None) -> datetime | None:
+        return moment.replace(tzinfo=VN) if moment and moment.tzinfo is None else moment
+
+    return Filters(section=section, since=vietnam(since), until=vietnam(until), author=author, tag=tag,
+                   status=ArticleStatus(status) if status else None, template=template)
+
+
+@cli.command("search")
+@click.argument("query")
+@search_filters
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--exact", is_flag=True, help="Match diacritics strictly (case is still ignored).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@format_option("json", "jsonl", "csv", "table")
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str, section: str | None, since: datetime | None, until: datetime | None,
+               author: str | None, tag: str | None, status: str | None, template: str | None, sort: Sort,
+               exact: bool, limit: int, offset: int, fmt: str) -> None:
+    """Full-text search over the latest version of every article, with or without diacritics.
+
+    Words must all appear; "a phrase" in order; prefix* any ending; OR, NOT and (parentheses) combine
+    them. "chuyen doi so" finds "chuyển đổi số"; typed with diacritics, exact matches rank first.
+
+    Example:
+
+        archive search '"chuyen doi so" OR "kinh te so"' --section "Kinh tế" --since 2026-01-01
+    """
+    with reading(ctx) as session:
+        try:
+            results = search(session, query, filters_from(section, since, until, author, tag, status, template),
+                             sort, limit, offset, exact)
+        except QueryError as exc:
+            raise click.ClickException(str(exc)) from None
+    if fmt == "table":
+        print_hits(results, query)
+        return
+    rows = [hit.as_dict() for hit in results.hits]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        write_csv(rows, sys.stdout)
+
+
+def print_hits(results: Results, query: str) -> None:
+    console = Console()
+    table = Table(title=f"{results.total:,} articles match {query!r}", title_justify="left", show_lines=True)
+    for column in ("id", "published (ICT)", "title and snippet", "section", "author", "score"):
+        table.add_column(column, overflow="fold")
+    for hit in results.hits:
+        snippet = Text.from_markup(escape(render_snippet(hit.snippet, "\x00", "\x01"))
+                                   .replace("\x00", "[bold yellow]").replace("\x01", "[/]"))
+        cell = Text(hit.title + "\n", style="bold") + snippet + Text("\n" + hit.canonical_url, style="dim")
+        table.add_row(str(hit.id), local(hit.published).removesuffix(" ICT (+07:00)"), cell, hit.section,
+                      hit.author, f"{hit.score:.2f}")
+    console.print(table)
+
+
+def write_csv(rows: list[dict[str, Any]], stream: Any) -> None:
+    import csv
+
+    writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(HIT_FIELDS))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@cli.group("index")
+def index_group() -> None:
+    """The full-text search index."""
+
+
+@index_group.command("rebuild")
+@click.pass_context
+def index_rebuild(ctx: click.Context) -> None:
+    """Index every article's latest version afresh (after a migration, or to compact the index).
+
+    Example:
+
+        archive index rebuild
+    """
+    with opened(ctx) as archive, archive.transaction() as session, progress() as bar:
+        task = bar.add_task("indexing", total=search_index.articles_to_index(session))
+        count = search_index.rebuild(session, on_article=lambda: bar.advance(task))
+    click.echo(f"indexed {count:,} articles")
 
 
 @cli.command("runs")

@@ -8,7 +8,7 @@ articles gone on 404/410, and tells the search index. Ingesting the same fetch t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,14 +21,13 @@ from archive.database import Archive
 from archive.extract import PARSER_VERSION, extract
 from archive.extract.model import Article as ExtractedArticle
 from archive.models import Article, Extraction, Fetch
+from archive.search import index as search_index
 from archive.urls import DEFAULT_RULES, UrlRules
 from archive.vocab import ArticleStatus, FetchSource, Rendering
 from archive.vocab import IngestOutcome as Outcome
 
 RACE_RETRIES = 3
 
-# Called inside the ingest transaction with the article whose latest version or status changed.
-IndexHook = Callable[[Session, int], None]
 
 
 @dataclass
@@ -67,6 +66,7 @@ class IngestResult:
     version: int | None = None
     new_body: bool = False
     extracted: bool = False  # an extraction ran (an article page)
+    reindex: bool = False  # the article's status or version order changed without a new version
     flags: list[str] = field(default_factory=list)
 
 
@@ -83,8 +83,8 @@ def extraction_for(record: FetchRecord, rules: UrlRules) -> ExtractedArticle | N
 
 
 class Ingestor:
-    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, hooks: tuple[IndexHook, ...] = ()) -> None:
-        self.archive, self.rules, self.hooks = archive, rules, hooks
+    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES) -> None:
+        self.archive, self.rules = archive, rules
 
     def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
         """`parsed` is `extraction_for(record, rules)` if already computed; by default it is run here.
@@ -123,9 +123,8 @@ class Ingestor:
         session.flush()
         result = self._resolve(session, record, fetch, parsed)
         result.fetch_id, result.new_body = fetch.id, new_body
-        if result.article_id is not None and result.outcome in (Outcome.VERSION, Outcome.GONE):
-            for hook in self.hooks:
-                hook(session, result.article_id)
+        if result.article_id is not None and (result.outcome in (Outcome.VERSION, Outcome.GONE) or result.reindex):
+            search_index.update(session, result.article_id)  # in step with the versions, in this transaction
         return result
 
     def _resolve(self, session: Session, record: FetchRecord, fetch: Fetch,
@@ -170,7 +169,8 @@ class Ingestor:
         if latest is None or record.fetched_at >= latest:
             article.last_seen = max(article.last_seen, record.fetched_at)
             gone_before = article.gone_at is None or record.fetched_at >= article.gone_at
-            if article.status == ArticleStatus.GONE and gone_before:
+            revived = article.status == ArticleStatus.GONE and gone_before
+            if revived:
                 article.status, article.gone_at = ArticleStatus.LIVE, None
             session.flush()
             version = versions.append(session, article.id, extraction, fetch)
@@ -180,9 +180,9 @@ class Ingestor:
             before = versions.count(session, article.id)
             changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
             return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
-                                new_article=new_article, flags=parsed.flags)
+                                new_article=new_article, flags=parsed.flags, reindex=True)
         return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,
-                            new_article=new_article, version=number, flags=parsed.flags)
+                            new_article=new_article, version=number, flags=parsed.flags, reindex=revived)
 
     def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Article | None:
         found = session.scalars(select(Article).where(Article.canonical_url == canonical)).first()

@@ -161,3 +161,23 @@ class Version(Base):
     published: Mapped[datetime | None]
     article: Mapped[Article] = relationship(back_populates="versions")
     extraction: Mapped[Extraction] = relationship()
+
+
+class SearchDoc(Base):
+    """The search index's row for an article: which extraction is its latest version, and the plain columns
+    that filters and result lists read. The text itself is indexed in `search_fts` (SQLite FTS5, one row
+    per extraction id) or in this table's tsvector columns (PostgreSQL, added by migration 0003)."""
+
+    __tablename__ = "search_docs"
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    extraction_id: Mapped[int] = mapped_column(ForeignKey("extractions.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    section: Mapped[str] = mapped_column(Text)  # the section's name, as shown
+    authors: Mapped[str] = mapped_column(Text)  # as shown, comma-separated
+    published: Mapped[datetime | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(10))  # ArticleStatus
+    template: Mapped[str] = mapped_column(String(20))
+    # Folded keys for filters, each value between bars: "|chinh tri xa hoi|kinh te|"
+    sections_key: Mapped[str] = mapped_column(Text)
+    authors_key: Mapped[str] = mapped_column(Text)
+    tags_key: Mapped[str] = mapped_column(Text)

@@ -150,17 +150,3 @@ def test_naive_time_is_refused(archive: Archive) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Ingestor(archive).ingest(FetchRecord("https://x.vn/a-1234567.html", "https://x.vn/a-1234567.html", 200, {},
                                              b"<html></html>", datetime(2026, 1, 1)))
-
-
-def test_index_hooks_hear_of_new_versions_and_takedowns(archive: Archive) -> None:
-    heard: list[int] = []
-    with Replica(articles=120, seed=4) as rep:
-        ingestor = Ingestor(archive, replica_rules(rep), hooks=(lambda session, article_id: heard.append(article_id),))
-        url = live_urls(rep)[0]
-        ingestor.ingest(record(url))
-        ingestor.ingest(record(url))  # unchanged: nothing to index
-        assert len(heard) == 1
-        meta = next(a for a in rep.site.visible() if a.path in url)
-        meta.gone_at, meta.gone_status = rep.now, 410  # the site takes it down
-        ingestor.ingest(record(url))
-    assert len(heard) == 2 and heard[0] == heard[1]
