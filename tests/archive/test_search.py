@@ -6,8 +6,8 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +200,7 @@ def test_hits_carry_their_fields_and_a_highlighted_snippet(indexed: tuple[str, l
 
 @pytest.mark.parametrize("fmt", ["table", "jsonl", "csv"])
 def test_every_output_format(indexed: tuple[str, list[dict[str, Any]]], fmt: str) -> None:
-    url, articles = indexed
+    url, _ = indexed
     result = CliRunner().invoke(cli, ["--db", url, "search", "doanh nghiep", "--limit", "3", "--format", fmt])
     assert result.exit_code == 0, result.output
     if fmt == "jsonl":
@@ -211,8 +211,9 @@ def test_every_output_format(indexed: tuple[str, list[dict[str, Any]]], fmt: str
         assert "articles match" in result.output
 
 
-HOSTILE = ['"unbalanced', "(a OR b", "a OR", "NOT a", "AND", ")", "*", "a\x00b", "x" * 10_000, "'; DROP TABLE articles;--",
-           'title_f: "x"', "{title}: a", "NEAR(a b)", "a^b", '"" ""', "a:b:c", "\\", "-", "🙂"]
+HOSTILE = ['"unbalanced', "(a OR b", "a OR", "NOT a", "AND", ")", "*", "a\x00b", "x" * 10_000,
+           "'; DROP TABLE articles;--", 'title_f: "x"', "{title}: a", "NEAR(a b)", "a^b", '"" ""', "a:b:c",
+           "\\", "-", "🙂"]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
