@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 # Re-pin every dependency to the newest release that pyproject.toml allows; commit the result.
 lock: $(VENV)/.installed
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra postgres --generate-hashes --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
 	  --no-emit-package dddn-archive --quiet -o requirements.lock
 
 # Debian packages the tests and the crawler use. As root we install them; otherwise we say what is missing.

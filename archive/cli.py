@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,9 +18,11 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from archive import __version__, queries, warc
+from archive import __version__, export, queries, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
 from archive.diff import changed_words, with_context, word_diff
+from archive.export import FORMATS as EXPORT_FORMATS
+from archive.export import Format, Versions
 from archive.extract import Article, extract
 from archive.extract.dates import VN
 from archive.importing import import_warcs
@@ -399,6 +401,51 @@ def write_csv(rows: list[dict[str, Any]], stream: Any) -> None:
     writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(HIT_FIELDS))
     writer.writeheader()
     writer.writerows(rows)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
+@click.option("--query", help="Only the articles this search finds (same syntax as `archive search`).")
+@search_filters
+@click.option("--exact", is_flag=True, help="With --query: match diacritics strictly.")
+@click.option("--versions", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
+              help="One row per article (its latest version), or one per version.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="The file to write (- for standard output).")
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str | None, since: datetime | None,
+               until: datetime | None, author: str | None, tag: str | None, status: str | None,
+               template: str | None, exact: bool, versions: Versions, output: str) -> None:
+    """Export articles, or all their versions, as JSONL, CSV, Parquet or WARC; streamed, with a progress bar.
+
+    Rows have the plain columns of the articles_latest (or article_versions) view. WARC holds the chosen
+    articles' raw fetches as response records, which `archive import` reads back. Parquet needs the
+    `parquet` extra (pyarrow).
+
+    Example:
+
+        archive export --format parquet --query "chuyen doi so" --since 2026-01-01 -o chuyen-doi-so.parquet
+    """
+    filters = filters_from(section, since, until, author, tag, status, template)
+    with reading(ctx) as session:
+        export.require(fmt)
+        try:
+            total = export.count(session, query, filters, versions, exact, fmt)
+        except QueryError as exc:
+            raise click.ClickException(str(exc)) from None
+        partial = Path(output + ".partial") if output != "-" else None
+        try:
+            with (partial.open("wb") if partial else nullcontext(sys.stdout.buffer)) as out, progress() as bar:
+                task = bar.add_task(f"exporting {fmt}", total=total)
+                written = export.export(session, fmt, out, query, filters, versions, exact,
+                                        on_row=lambda: bar.advance(task))
+        except BaseException:
+            if partial is not None:
+                partial.unlink(missing_ok=True)  # a failed export leaves no half-written file behind
+            raise
+    if partial is not None:
+        partial.replace(output)
+        click.echo(f"exported {written:,} {'records' if fmt == 'warc' else 'rows'} to {output}", err=True)
 
 
 @cli.group("index")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archive.database import ArchiveError
 from archive.ingest import FetchRecord
@@ -54,3 +58,24 @@ def records(path: Path) -> Iterator[FetchRecord]:
 def check(files: list[Path]) -> int:
     """Reads every file once before anything is ingested, so a broken file changes nothing; the count."""
     return sum(1 for path in files for _ in records(path))
+
+
+REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
+
+
+def write_records(stream: BinaryIO, records: Iterable[FetchRecord], gzip: bool = True) -> int:
+    """Fetches as WARC response records, with their headers and dates; the number written. Bodies are
+    stored decoded, so no Content-Encoding or Content-Length of the original transfer is repeated."""
+    writer = WARCWriter(stream, gzip=gzip)
+    count = 0
+    for record in records:
+        skip = ("content-encoding", "content-length", "transfer-encoding")
+        headers = [(k, v) for k, v in record.headers.items() if k.lower() not in skip]
+        status = f"{record.status} {REASONS.get(record.status, 'Status')}"
+        http = StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+        warc = writer.create_warc_record(record.final_url, "response", payload=BytesIO(record.body or b""),
+                                         http_headers=http,
+                                         warc_headers_dict={"WARC-Date": record.fetched_at.isoformat()})
+        writer.write_record(warc)
+        count += 1
+    return count

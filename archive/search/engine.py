@@ -40,6 +40,9 @@ class Filters:
     template: str | None = None
 
 
+NO_FILTERS = Filters()
+
+
 @dataclass
 class Hit:
     id: int
@@ -64,7 +67,7 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
 
 
-def search(session: Session, query: str, filters: Filters = Filters(), sort: Sort = "relevance", limit: int = 20,
+def search(session: Session, query: str, filters: Filters = NO_FILTERS, sort: Sort = "relevance", limit: int = 20,
            offset: int = 0, exact: bool = False) -> Results:
     """Raises `QueryError` (one line) for a query that cannot be searched."""
     node = parse(query)
@@ -84,6 +87,17 @@ def search(session: Session, query: str, filters: Filters = Filters(), sort: Sor
                 snippet=snippet(texts.get(row.SearchDoc.extraction_id, ""), node), score=round(float(row.score), 4),
                 exact=bool(row.exact_hit)) for row in rows]
     return Results(total, hits)
+
+
+def matching_articles(session: Session, query: str | None, filters: Filters = NO_FILTERS,
+                      exact: bool = False) -> Select[Any]:
+    """The ids (column `article_id`) of every indexed article that matches: `query` (None: any) and the
+    filters. Raises `QueryError` for a query that cannot be searched."""
+    if query is None:
+        return select(SearchDoc.article_id).where(*_filters(filters))
+    node = parse(query)
+    ranked = (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact)
+    return ranked.with_only_columns(SearchDoc.article_id).where(*_filters(filters))
 
 
 def _sqlite_matches(node: Node, exact: bool) -> Select[Any]:

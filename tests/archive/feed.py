@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from archive import warc
 from archive.ingest import FetchRecord, Ingestor
 from tests.http import fetch
 
@@ -33,20 +35,7 @@ def ingest_all(ingestor: Ingestor, urls: list[str]) -> Counter[str]:
 
 
 def write_warc(path: str, records: list[FetchRecord]) -> None:
-    """A WARC file of response records, as a web archive would hold them."""
-    from io import BytesIO
-
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    reasons = {200: "OK", 301: "Moved Permanently", 404: "Not Found", 410: "Gone"}
+    """A WARC file of response records, as a web archive would hold them: each under the URL asked for
+    (an alias host's, say), as captures of old links are."""
     with open(path, "wb") as out:
-        writer = WARCWriter(out, gzip=path.endswith(".gz"))
-        for rec in records:
-            skip = ("content-encoding", "content-length")  # the body is stored decoded
-            headers = [(k, v) for k, v in rec.headers.items() if k.lower() not in skip]
-            http = StatusAndHeaders(f"{rec.status} {reasons.get(rec.status, 'Status')}", headers, protocol="HTTP/1.1")
-            warc = writer.create_warc_record(rec.requested_url, "response", payload=BytesIO(rec.body or b""),
-                                             http_headers=http,
-                                             warc_headers_dict={"WARC-Date": rec.fetched_at.isoformat()})
-            writer.write_record(warc)
+        warc.write_records(out, [replace(r, final_url=r.requested_url) for r in records], gzip=path.endswith(".gz"))

@@ -1,0 +1,151 @@
+"""`archive export`: articles or their versions out of the archive, streamed, whatever its size.
+
+JSONL, CSV and Parquet rows are the research views' plain columns (`articles_latest`, or
+`article_versions` with `versions="all"`). WARC holds the raw fetches of the chosen articles as response
+records, with their headers and dates, so another archive (or any WARC tool) can take them in again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, Literal
+
+from sqlalchemy import Select, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from archive import rawstore, warc
+from archive.database import ArchiveError
+from archive.ingest import FetchRecord
+from archive.models import Fetch
+from archive.search.engine import NO_FILTERS, Filters, matching_articles
+from archive.vocab import FetchSource, Rendering
+
+Format = Literal["jsonl", "csv", "parquet", "warc"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet", "warc")
+Versions = Literal["latest", "all"]
+BATCH = 500
+TIMES = ("first_seen", "last_seen", "seen_at")  # stored in UTC; SQLite gives them back as bare text
+INTEGERS = ("id", "article_id", "site_id", "number", "versions")
+VIEWS: dict[Versions, tuple[str, str, str]] = {  # view, its article id column, row order
+    "latest": ("articles_latest", "id", "id"), "all": ("article_versions", "article_id", "article_id, number")}
+
+
+def export(session: Session, fmt: Format, out: BinaryIO, query: str | None = None, filters: Filters = NO_FILTERS,
+           versions: Versions = "latest", exact: bool = False, on_row: Callable[[], None] = lambda: None) -> int:
+    """Writes the chosen articles to `out`; the number of rows (or WARC records) written. Raises
+    `QueryError` for a query that cannot be searched, `ArchiveError` when Parquet support is missing."""
+    require(fmt)
+    chosen = matching_articles(session, query, filters, exact)
+    if fmt == "warc":
+        return warc.write_records(out, _counted(_fetches(session, chosen), on_row))
+    rows = _counted(_rows(session, chosen, versions), on_row)
+    if fmt == "jsonl":
+        return _write_jsonl(out, rows)
+    if fmt == "csv":
+        return _write_csv(out, rows)
+    return _write_parquet(out, rows, _columns(session, versions))
+
+
+def count(session: Session, query: str | None = None, filters: Filters = NO_FILTERS, versions: Versions = "latest",
+          exact: bool = False, fmt: Format = "jsonl") -> int:
+    """How many rows (or WARC records) `export` would write: the size of its progress bar."""
+    ids = select(matching_articles(session, query, filters, exact).subquery().c.article_id)
+    if fmt == "warc":
+        return session.scalar(select(func.count()).select_from(Fetch).where(Fetch.article_id.in_(ids))) or 0
+    view, key, _ = VIEWS[versions]
+    return session.scalar(select(func.count()).select_from(table(view)).where(literal_column(key).in_(ids))) or 0
+
+
+def _counted(items: Iterator[Any], on_row: Callable[[], None]) -> Iterator[Any]:
+    for item in items:
+        yield item
+        on_row()
+
+
+def _rows(session: Session, chosen: Select[Any], versions: Versions) -> Iterator[dict[str, Any]]:
+    view, key, order = VIEWS[versions]
+    ids = chosen.subquery()
+    stmt = (select(text("*")).select_from(table(view)).where(literal_column(key).in_(select(ids.c.article_id)))
+            .order_by(text(order)))
+    result = session.execute(stmt.execution_options(yield_per=BATCH))
+    for mapping in result.mappings():
+        yield {name: _plain(name, value) for name, value in mapping.items()}
+
+
+def _columns(session: Session, versions: Versions) -> list[str]:
+    return list(session.execute(select(text("*")).select_from(table(VIEWS[versions][0])).limit(0)).keys())
+
+
+def _plain(name: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if name in TIMES and isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).isoformat()
+    return value
+
+
+def _fetches(session: Session, chosen: Select[Any]) -> Iterator[FetchRecord]:
+    ids = chosen.subquery()
+    stmt = (select(Fetch).where(Fetch.article_id.in_(select(ids.c.article_id)))
+            .order_by(Fetch.fetched_at, Fetch.id).execution_options(yield_per=BATCH))
+    for fetch in session.scalars(stmt):
+        headers = {name: value for name, value in (("Content-Type", fetch.content_type), ("ETag", fetch.etag),
+                                                   ("Last-Modified", fetch.last_modified)) if value}
+        body = rawstore.get(session, fetch.body_sha256) if fetch.body_sha256 else None
+        yield FetchRecord(requested_url=fetch.requested_url, final_url=fetch.final_url, status=fetch.status,
+                          headers=headers, body=body, fetched_at=fetch.fetched_at, rendered=Rendering(fetch.rendered),
+                          source=FetchSource(fetch.source))
+
+
+def _write_jsonl(out: BinaryIO, rows: Iterator[dict[str, Any]]) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        n += 1
+    return n
+
+
+def _write_csv(out: BinaryIO, rows: Iterator[dict[str, Any]]) -> int:
+    stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer: csv.DictWriter[str] | None = None
+    n = 0
+    for row in rows:
+        if writer is None:
+            writer = csv.DictWriter(stream, fieldnames=list(row))
+            writer.writeheader()
+        writer.writerow(row)
+        n += 1
+    stream.detach()  # `out` belongs to the caller
+    return n
+
+
+def require(fmt: Format) -> None:
+    """Raises `ArchiveError` when the libraries a format needs are not installed."""
+    if fmt == "parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise ArchiveError("Parquet export needs pyarrow: pip install 'dddn-archive[parquet]'") from None
+
+
+def _write_parquet(out: BinaryIO, rows: Iterator[dict[str, Any]], columns: list[str]) -> int:
+    require("parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = pa.schema([(c, pa.int64() if c in INTEGERS else pa.string()) for c in columns])
+    batch: list[dict[str, Any]] = []
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:  # row groups of BATCH rows: flat memory
+        for row in rows:
+            batch.append(row)
+            n += 1
+            if len(batch) >= BATCH:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch.clear()
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
