@@ -51,8 +51,13 @@ def main() -> None:
         run(*archive, "runs", "--limit", "2")
         run(*archive, "history", str(edited.id))
         run(*archive, "diff", str(edited.id), "1", "2")
-    console.rule(f"the archive is {DB.relative_to(ROOT)}: try `ARCHIVE_DB_URL=sqlite:///{DB.relative_to(ROOT)} "
-                 f".venv/bin/archive --help`")
+    console.rule("search, typed without diacritics")
+    run(*archive, "search", "chuyen doi so", "--limit", "3", "--format", "table")
+    relative = DB.relative_to(ROOT)
+    console.rule(f"the archive is {relative}")
+    console.print(f"search it:          ARCHIVE_DB_URL=sqlite:///{relative} .venv/bin/archive search 'ngan hang'\n"
+                  f"open it in Datasette: .venv/bin/datasette {relative}   (then the articles_latest view)\n"
+                  f"every command:      .venv/bin/archive --help")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ class Body:
 def read_body(container: HtmlElement, page_url: str, rules: UrlRules) -> Body:
     """Blocks in document order. The container is modified: noise elements are dropped from it."""
     noise.strip_elements(container)
+    noise.strip_link_boxes(container)
     reader = _Reader(page_url, rules)
     reader.walk(container)
     return reader.body

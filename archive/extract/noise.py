@@ -82,7 +82,7 @@ RULES: tuple[NoiseRule, ...] = (
                r"toasoan@dddn\.com\.vn"), ("bạn đang đọc", "liên hệ cung cấp", "toasoan@")),
     NoiseRule("related_lists", Kind.LINES,
               (".c-related-posts", ".c-dont-miss", ".onecms_load_view", ".box-same-category", ".c-most-read",
-               ".box-most-read", ".sc-hightlight-box", ".box-related"),
+               ".box-most-read", ".box-related"),
               (r"^>>\s*\S", r"^(Bài liên quan|Đừng bỏ lỡ|Đọc nhiều|Tin cùng chuyên mục|Có thể bạn quan tâm)$"),
               (">>", "bài liên quan", "đừng bỏ lỡ", "đọc nhiều", "tin cùng chuyên mục", "có thể bạn quan tâm")),
     NoiseRule("pagination", Kind.LINES, (".pagination", ".paging"), (r"^(?:\d+\s+){2,}\d+$",)),
@@ -104,6 +104,32 @@ def strip_elements(root: HtmlElement) -> None:
             for el in rule.xpath(root):
                 if el.getparent() is not None:
                     el.drop_tree()
+
+
+# A box inside the article is the newsroom's factbox (OneCMS `sc-hightlight-box`, say), which is text of
+# the article, unless it lists other articles: it opens with one of these labels, or it is mostly links.
+LISTING_LABEL = re.compile(r"^(?:Có thể bạn quan tâm|Xem thêm|Tin liên quan|Đọc thêm|Bài liên quan|Tin cùng chuyên mục|"
+                           r"Đọc nhiều(?: nhất)?|Tin mới(?: nhất)?|Đừng bỏ lỡ|Tin khác|Cùng chuyên mục)\b", re.I)
+LINK_DENSITY = 0.5
+BOX_TAGS = ("div", "aside", "section")
+
+
+def strip_link_boxes(root: HtmlElement) -> None:
+    """Removes the boxes inside `root` that list other articles, deciding by content, never by class."""
+    for box in list(root.iterdescendants(*BOX_TAGS)):
+        if box.getparent() is None or not _inside(box, root):
+            continue  # already gone with a box around it
+        text = " ".join(" ".join(box.itertext()).split())  # a heading's text never runs into the next line
+        links = [a for a in box.iter("a") if a.get("href")]
+        if not text or not links or text.startswith(">>"):  # ">>" links are the reader's to collect
+            continue
+        linked = sum(len(" ".join(" ".join(a.itertext()).split())) for a in links)
+        if LISTING_LABEL.match(text) or linked / len(text) >= LINK_DENSITY:
+            box.drop_tree()
+
+
+def _inside(element: HtmlElement, root: HtmlElement) -> bool:
+    return any(ancestor is root for ancestor in element.iterancestors())
 
 
 def cut_noise(text: str) -> str:

@@ -13,21 +13,22 @@ from functools import lru_cache
 # A word as SQLite's unicode61 tokenizer sees one: letters, marks and digits.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
+_LETTERS = str.maketrans({k: v for k, v in _SPECIAL.items()})
+# The Unicode blocks of combining diacritical marks (Vietnamese uses the first).
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
-    if char in _SPECIAL:
-        return _SPECIAL[char]
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    return base.casefold()
+    return _MARKS.sub("", unicodedata.normalize("NFD", char.translate(_LETTERS))).casefold()
 
 
 def fold(text: str) -> str:
-    """"Chuyển đổi SỐ" -> "chuyen doi so"."""
+    """"Chuyển đổi SỐ" -> "chuyen doi so". The same as folding each character with `fold_char`, at the
+    speed of whole-string operations."""
     if text.isascii():
         return text.casefold()
-    return "".join(fold_char(c) for c in unicodedata.normalize("NFC", text))
+    return _MARKS.sub("", unicodedata.normalize("NFD", text.translate(_LETTERS))).casefold()
 
 
 def exact(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from archive.models import Article, Extraction, SearchDoc, Version
@@ -49,16 +49,33 @@ def update(session: Session, article_id: int) -> None:
     _index_text(session, article_id, extraction_id, fields)
 
 
-def rebuild(session: Session, on_article: Callable[[], None] = lambda: None) -> int:
-    """Empties the index and indexes every article's latest version; the number indexed."""
-    if session.get_bind().dialect.name == "sqlite":
+def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, batch: int = 500) -> int:
+    """Empties the index and indexes every article's latest version, in batches; the number indexed."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES('delete-all')"))
     session.execute(delete(SearchDoc))
-    ids = session.scalars(select(Version.article_id).distinct().order_by(Version.article_id)).all()
-    for article_id in ids:
-        update(session, article_id)
-        on_article()
-    return len(ids)
+    latest = (select(Version.article_id, func.max(Version.number).label("number"))
+              .group_by(Version.article_id).subquery())
+    done, after = 0, 0
+    while True:  # keyset batches: no cursor stays open while the batch is written
+        rows = session.execute(
+            select(Version.article_id, Version.extraction_id, Extraction.fields, Article.status)
+            .join(latest, (latest.c.article_id == Version.article_id) & (latest.c.number == Version.number))
+            .join(Extraction, Extraction.id == Version.extraction_id).join(Article, Article.id == Version.article_id)
+            .where(Version.article_id > after).order_by(Version.article_id).limit(batch)).all()
+        if not rows:
+            return done
+        session.execute(insert(SearchDoc), [
+            {"article_id": a, "extraction_id": e, "status": status, **_doc_values(fields)}
+            for a, e, fields, status in rows])
+        if sqlite:
+            session.execute(text(FTS_INSERT), [_fts_row(e, fields) for _, e, fields, _ in rows])
+        else:
+            session.execute(text(PG_UPDATE), [_pg_row(a, fields) for a, _, fields, _ in rows])
+        for _ in rows:
+            on_article()
+        done, after = done + len(rows), rows[-1][0]
 
 
 def articles_to_index(session: Session) -> int:
@@ -86,22 +103,37 @@ def _key(values: list[str]) -> str:
     return "|" + "|".join(" ".join(fold(v).split()) for v in values) + "|"
 
 
+FTS_INSERT = ("INSERT INTO search_fts(rowid, title, lead, body, title_f, lead_f, body_f) "
+              "VALUES (:id, :title, :lead, :body, :title_f, :lead_f, :body_f)")
+_VECTORS = {kind: " || ".join(f"setweight(to_tsvector('simple', :{kind}_{k}), '{w}')" for k, w in WEIGHTS.items())
+            for kind in ("folded", "exact")}
+PG_UPDATE = (f"UPDATE search_docs SET folded = {_VECTORS['folded']}, exact = {_VECTORS['exact']} "
+             "WHERE article_id = :article_id")
+
+
+def _parts(fields: dict[str, Any]) -> dict[str, str]:
+    return {"title": fields.get("title") or "", "lead": fields.get("lead") or "", "body": fields.get("text") or ""}
+
+
+def _fts_row(extraction_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+    parts = _parts(fields)
+    return {"id": extraction_id, **{k: exact(v) for k, v in parts.items()},
+            **{f"{k}_f": fold(v) for k, v in parts.items()}}
+
+
+def _pg_row(article_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+    parts = _parts(fields)
+    return {"article_id": article_id, **{f"folded_{k}": _split(fold(v)) for k, v in parts.items()},
+            **{f"exact_{k}": _split(exact(v)) for k, v in parts.items()}}
+
+
 def _index_text(session: Session, article_id: int, extraction_id: int, fields: dict[str, Any]) -> None:
-    parts = {"title": fields.get("title") or "", "lead": fields.get("lead") or "", "body": fields.get("text") or ""}
     if session.get_bind().dialect.name == "sqlite":
         indexed = session.execute(text("SELECT 1 FROM search_fts WHERE rowid = :id"), {"id": extraction_id}).first()
         if indexed is None:  # the same extraction is the same text: never indexed twice
-            session.execute(text("INSERT INTO search_fts(rowid, title, lead, body, title_f, lead_f, body_f) "
-                                 "VALUES (:id, :title, :lead, :body, :title_f, :lead_f, :body_f)"),
-                            {"id": extraction_id, **{k: exact(v) for k, v in parts.items()},
-                             **{f"{k}_f": fold(v) for k, v in parts.items()}})
+            session.execute(text(FTS_INSERT), _fts_row(extraction_id, fields))
         return
-    vectors = {kind: " || ".join(f"setweight(to_tsvector('simple', :{kind}_{k}), '{w}')" for k, w in WEIGHTS.items())
-               for kind in ("folded", "exact")}
-    session.execute(text(f"UPDATE search_docs SET folded = {vectors['folded']}, exact = {vectors['exact']} "
-                         "WHERE article_id = :article_id"),
-                    {"article_id": article_id, **{f"folded_{k}": _split(fold(v)) for k, v in parts.items()},
-                     **{f"exact_{k}": _split(exact(v)) for k, v in parts.items()}})
+    session.execute(text(PG_UPDATE), _pg_row(article_id, fields))
 
 
 def _split(text: str) -> str:

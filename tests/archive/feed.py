@@ -10,6 +10,8 @@ from email.utils import parsedate_to_datetime
 from archive import warc
 from archive.ingest import FetchRecord, Ingestor
 from tests.http import fetch
+from tests.replica import Replica
+from tests.replica.site import ArticleMeta
 
 
 def record(url: str, headers: dict[str, str] | None = None) -> FetchRecord:
@@ -39,3 +41,14 @@ def write_warc(path: str, records: list[FetchRecord]) -> None:
     (an alias host's, say), as captures of old links are."""
     with open(path, "wb") as out:
         warc.write_records(out, [replace(r, final_url=r.requested_url) for r in records], gzip=path.endswith(".gz"))
+
+
+def next_lead_edit(rep: Replica) -> ArticleMeta:
+    """A published article whose next edit, still to come, rewrites its lead."""
+    return next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
+                and a.edits[0][1] == "lead" and a.edits[0][0] > rep.now)
+
+
+def advance_past_edit(rep: Replica, meta: ArticleMeta) -> None:
+    """The replica's clock, half an hour past the article's next edit."""
+    rep.advance((meta.edits[0][0] - rep.now).total_seconds() / 3600 + 0.5)

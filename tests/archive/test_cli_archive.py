@@ -20,7 +20,7 @@ from archive.ingest import Ingestor
 from archive.models import Article, Run
 from archive.urls import DEFAULT_RULES
 from archive.vocab import RunKind, RunOutcome
-from tests.archive.feed import ingest_all
+from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
 from tests.services import create_database
@@ -31,14 +31,13 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     """An archive holding an article before and after a lead rewrite."""
     db = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'archive.sqlite'}"
     with Replica(articles=150, seed=4) as rep:
-        meta = next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
-                    and a.edits[0][1] == "lead" and a.edits[0][0] > rep.now)
+        meta = next_lead_edit(rep)
         url = rep.base_url + meta.path
         arch = Archive(db)
         ingestor = Ingestor(arch, replica_rules(rep))
         ingest_all(ingestor, [url])
         old = next(t for t in rep.truth() if t["site_id"] == meta.id)
-        rep.advance((meta.edits[0][0] - rep.now).total_seconds() / 3600 + 0.5)
+        advance_past_edit(rep, meta)
         ingest_all(ingestor, [url])
         new = next(t for t in rep.truth() if t["site_id"] == meta.id)
         arch.close()

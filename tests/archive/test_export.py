@@ -20,7 +20,7 @@ from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.models import Article, Version
-from tests.archive.feed import ingest_all
+from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
 
@@ -35,12 +35,11 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, li
     archive = Archive(url)
     with Replica(articles=150, seed=4) as rep:
         ingestor = Ingestor(archive, replica_rules(rep))
-        edited = next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
-                      and a.edits[0][1] == "lead" and a.edits[0][0] > rep.now)
+        edited = next_lead_edit(rep)
         pages = [t["canonical_url"] for t in rep.truth() if t["status"] == "live" and t["kind"] == "normal"][:39]
         pages.append(rep.base_url + edited.path)
         ingest_all(ingestor, pages)
-        rep.advance((edited.edits[0][0] - rep.now).total_seconds() / 3600 + 0.5)
+        advance_past_edit(rep, edited)
         ingest_all(ingestor, [rep.base_url + edited.path])
         truth = {t["site_id"]: t for t in rep.truth()}
     archive.close()

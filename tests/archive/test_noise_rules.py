@@ -75,3 +75,40 @@ def test_sql_echo_is_cut_from_loose_text_wherever_it_lands() -> None:
     echo = CASES["sql_echo"][0]
     html = f"<p>Đoạn một.</p>{echo}<p>Đoạn hai.</p><div>{echo}</div>"
     assert body_text(html) == "Đoạn một.\nĐoạn hai."
+
+
+FACTBOX = ('<div class="sc-hightlight-box"><p>Công ty Cổ phần Thép Hòa Phát được thành lập năm 1992, hiện có 30.000 '
+           "lao động.</p><p>Năm 2025, doanh thu đạt 140.000 tỷ đồng.</p></div>")
+
+
+@pytest.mark.parametrize("box", [
+    '<div class="sc-hightlight-box"><p class="sc-hightlight-box__title">Có thể bạn quan tâm</p>'
+    '<a href="/a-10150000.html">Doanh nghiệp Thanh Hóa đẩy mạnh xuất khẩu</a></div>',
+    '<aside class="box-info"><p>Xem thêm: <a href="/b-10150001.html">Giá vàng hôm nay</a></p></aside>',
+    '<div class="note"><a href="/c-10150002.html">Lãi suất tiết kiệm tăng nhẹ</a> · '
+    '<a href="/d-10150003.html">Tỷ giá ổn định</a></div>',
+    '<section><h3>Tin cùng chuyên mục</h3><ul><li><a href="/e-10150004.html">Một tin khác</a> (12/05)</li></ul>'
+    "</section>",
+], ids=["labelled", "xem-them", "mostly-links", "same-section-list"])
+def test_a_box_that_lists_other_articles_is_noise_whatever_its_class(box: str) -> None:
+    assert body_text(ARTICLE + box + ARTICLE) == "\n".join([ARTICLE[3:-4]] * 2)
+
+
+@pytest.mark.parametrize("box_class", ["sc-hightlight-box", "box-info", "c-box"])
+def test_a_factbox_is_article_text_whatever_its_class(box_class: str) -> None:
+    text = body_text(ARTICLE + FACTBOX.replace("sc-hightlight-box", box_class) + ARTICLE)
+    assert "thành lập năm 1992" in text and "140.000 tỷ đồng" in text
+
+
+def test_a_factbox_with_one_link_in_its_text_is_kept() -> None:
+    box = ('<div class="sc-hightlight-box"><p>Theo <a href="https://www.gso.gov.vn">Tổng cục Thống kê</a>, năm 2025 '
+           "cả nước có thêm 160.000 doanh nghiệp thành lập mới, tăng 12% so với năm trước.</p></div>")
+    assert "160.000 doanh nghiệp" in body_text(ARTICLE + box)
+
+
+def test_inline_related_links_inside_a_box_stay_related_links() -> None:
+    container = lxml.html.fragment_fromstring(
+        ARTICLE + '<div><p><a href="/a-10150009.html"><strong>&gt;&gt;Thanh Hóa hiến kế</strong></a></p></div>',
+        create_parent="div")
+    body = read_body(container, "https://diendandoanhnghiep.vn/", DEFAULT_RULES)
+    assert [link.title for link in body.related] == ["Thanh Hóa hiến kế"]

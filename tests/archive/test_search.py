@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -13,15 +14,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.search.engine import Filters, search
-from archive.search.fold import fold, words
+from archive.search.fold import fold, fold_char, fold_with_offsets, words
 from archive.search.query import QueryError, parse
 from archive.vocab import ArticleStatus
-from tests.archive.feed import ingest_all
+from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
 from tests.services import create_database
@@ -240,12 +243,11 @@ def test_the_index_follows_new_versions_and_takedowns(tmp_path: Path) -> None:
     archive = Archive(url)
     with Replica(articles=150, seed=4) as rep:
         ingestor = Ingestor(archive, replica_rules(rep))
-        meta = next(a for a in rep.site.visible() if a.kind == "normal" and a.edits
-                    and a.edits[0][1] == "lead" and a.edits[0][0] > rep.now)
+        meta = next_lead_edit(rep)
         page = rep.base_url + meta.path
         ingest_all(ingestor, [page])
         old = next(t for t in rep.truth() if t["site_id"] == meta.id)
-        rep.advance((meta.edits[0][0] - rep.now).total_seconds() / 3600 + 0.5)
+        advance_past_edit(rep, meta)
         ingest_all(ingestor, [page])
         new = next(t for t in rep.truth() if t["site_id"] == meta.id)
         meta.gone_at, meta.gone_status = rep.now + timedelta(seconds=1), 410
@@ -270,3 +272,12 @@ def test_rebuild_gives_the_same_answers(indexed: tuple[str, list[dict[str, Any]]
     result = CliRunner().invoke(cli, ["--db", copy, "index", "rebuild"])
     assert result.exit_code == 0 and f"indexed {len(articles)} articles" in result.output, result.output
     assert [run(copy, q) for q in queries] == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_folding_a_text_is_folding_each_of_its_characters(value: str) -> None:
+    """`fold` (whole strings, fast) and `fold_with_offsets` (per character, for snippets) must agree, or
+    a highlighted snippet would point at the wrong words."""
+    nfc = unicodedata.normalize("NFC", value)
+    assert fold(value) == fold_with_offsets(nfc)[0] == "".join(fold_char(c) for c in nfc)

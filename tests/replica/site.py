@@ -327,6 +327,10 @@ def _base_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
             if rng.random() < 0.3:
                 sents.insert(rng.randint(0, len(sents)), rng.choice(seed_sents))
             blocks.append({"type": "p", "text": " ".join(sents)})
+    box = random.Random(f"factbox:{site.seed}:{meta.id}")  # its own stream: the rest of the article stays put
+    if meta.kind == "normal" and box.random() < 0.3:
+        paragraphs = [_fill(t, box) for t in box.sample(vocab.FACTBOX_TEMPLATES, box.randint(1, 2))]
+        blocks.insert(min(4, len(blocks)), {"type": "box", "paragraphs": paragraphs})
     authors = [rng.choice(vocab.AUTHORS)] + ([rng.choice(vocab.AUTHORS)] if rng.random() < 0.1 else [])
     tags = rng.sample(vocab.TAGS, rng.randint(2, 5))
     return {"title": title, "lead": lead, "blocks": blocks, "authors": list(dict.fromkeys(authors)),

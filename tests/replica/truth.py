@@ -20,6 +20,8 @@ def block_texts(blocks: list[dict[str, Any]]) -> list[str]:
     for b in blocks:
         if b["type"] in ("p", "h2", "quote"):
             out.append(b["text"])
+        elif b["type"] == "box":  # a factbox is the article's text
+            out.extend(b["paragraphs"])
         elif b["type"] == "list":
             out.extend(b["items"])
         elif b["type"] == "table":

@@ -164,6 +164,15 @@ CAPTION_TEMPLATES = [
     ("Một góc khu công nghiệp tại {province}. Ảnh: {author}", "Ảnh minh họa"),
 ]
 
+# The newsroom's own factboxes (OneCMS `sc-hightlight-box`): a company's or a programme's background,
+# repeated across its articles. Text of the article, never noise.
+FACTBOX_TEMPLATES = [
+    "{org} được thành lập năm {year}, hiện có {num2} lao động và mạng lưới tại {province}.",
+    "Năm {year}, doanh thu của {org} đạt {num} tỷ đồng, tăng {pct}% so với năm trước.",
+    "Chương trình hỗ trợ doanh nghiệp nhỏ và vừa của {province} đã giải ngân {num} tỷ đồng cho {num2} dự án.",
+    "Theo kế hoạch, đến năm {year} {province} phấn đấu có {num2} doanh nghiệp tham gia chuyển đổi số.",
+]
+
 CORRECTION_NOTE = (
     "Ghi chú của Tòa soạn: Bài viết đã được cập nhật, đính chính số liệu theo báo cáo chính thức "
     "của {org}."
