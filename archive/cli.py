@@ -154,7 +154,8 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
-    """Apply every pending migration (new archives are migrated on first use anyway).
+    """Apply every pending migration (new archives are migrated on first use anyway), and fill the search
+    index of an archive made before it existed.
 
     Example:
 
@@ -163,6 +164,12 @@ def db_upgrade(ctx: click.Context) -> None:
     with opened(ctx, migrate=False, create=True) as archive:
         upgrade(archive.engine)
         click.echo(f"{archive.safe_url}: schema up to date")
+        with archive.transaction() as session:
+            if search_index.is_missing(session):
+                with progress() as bar:
+                    task = bar.add_task("indexing", total=search_index.articles_to_index(session))
+                    count = search_index.rebuild(session, on_article=lambda: bar.advance(task))
+                click.echo(f"indexed {count:,} articles for search")
 
 
 @cli.command("import")

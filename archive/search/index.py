@@ -78,6 +78,11 @@ def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, bat
         done, after = done + len(rows), rows[-1][0]
 
 
+def is_missing(session: Session) -> bool:
+    """Whether the archive has versions but an empty index: an archive made before the index existed."""
+    return session.scalar(select(func.count()).select_from(SearchDoc)) == 0 and articles_to_index(session) > 0
+
+
 def articles_to_index(session: Session) -> int:
     return session.scalar(select(func.count(func.distinct(Version.article_id)))) or 0
 
