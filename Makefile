@@ -38,7 +38,7 @@ system-packages:
 	fi
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=10
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" -x -q
