@@ -105,6 +105,7 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "browser_pages": stats.get("dddn/browser_pages", 0),
         "flagged_pages": stats.get("dddn/flagged_pages", 0),
         "retries": stats.get("retry/count", 0),
+        "absent_sources": stats.get("dddn/absent_sources", 0),
         "failed_articles": stats.get("dddn/failed_articles", 0),
         "failed_listings": stats.get("dddn/failed_listings", 0),
         "errors": dict(errors),

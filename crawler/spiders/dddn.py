@@ -34,6 +34,7 @@ from crawler.config import CrawlConfig
 from crawler.middlewares import RENDER_META, VALIDATORS_META
 
 ARTICLE_STATUSES = [304, 404, 410]
+ABSENT = [404, 410]  # a sitemap or feed the site does not have
 NOT_SECTIONS = re.compile(r"^/(rss|search|lien-he|quang-cao|dat-bao|an-pham|tac-gia|api|__replica__)(/|$)")
 SECTION_PATH = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)?$")
 CHANNEL_ID = re.compile(r"channelId\s*=\s*(\d+)")
@@ -101,8 +102,8 @@ class DddnSpider(Spider):
         again, to catch their edits."""
         yield Request(self.base + "/", callback=self.parse_home, errback=self.failed, priority=5)
         for path in ("/sitemap-news.xml", "/sitemap.xml"):
-            yield Request(self.base + path, callback=self.parse_sitemap, errback=self.failed, priority=-5)
-        yield Request(self.base + "/rss", callback=self.parse_rss_index, errback=self.failed, priority=-5)
+            yield self.source_request(self.base + path, self.parse_sitemap)
+        yield self.source_request(self.base + "/rss", self.parse_rss_index)
         for url, known in self.known.items():
             if self.config.rules.is_article(url) and self.recent(known.published):
                 yield self.article_request(url, conditional=True)
@@ -191,8 +192,25 @@ class DddnSpider(Spider):
             yield Request(more_url(self.base, query, cursor), callback=self.parse_more, errback=self.failed,
                           priority=1, cb_kwargs={"page": page + 1, "listing": listing}, meta={MORE_META: query})
 
+    def source_request(self, url: str, callback: Callable[[Response], Iterator[Request | FetchRecord]]) -> Request:
+        """A sitemap or feed. Every one is optional: the real site lacks some (no RSS for some sections, a
+        sitemap that may vanish), so a 404 or 410 is noted once and the run goes on, healthy, on its
+        listings."""
+        return Request(url, callback=callback, errback=self.failed, priority=-5,
+                       meta={"handle_httpstatus_list": ABSENT})
+
+    def absent(self, response: Response) -> bool:
+        """Whether an optional source answered that it does not exist; noted once in the log."""
+        if response.status not in ABSENT:
+            return False
+        self.crawler.stats.inc_value("dddn/absent_sources")
+        self.logger.info("nothing at %s (%d): discovery goes on without it", response.url, response.status)
+        return True
+
     def parse_sitemap(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
+        if self.absent(response):
+            return
         try:
             sitemap = Sitemap(response.body)
         except ValueError:
@@ -207,7 +225,7 @@ class DddnSpider(Spider):
                 since = self.config.since
                 if monthly and since and (int(monthly[1]), int(monthly[2])) < (since.year, since.month):
                     continue
-                yield Request(urljoin(response.url, loc), callback=self.parse_sitemap, errback=self.failed, priority=-5)
+                yield self.source_request(urljoin(response.url, loc), self.parse_sitemap)
             return
         entries = []
         for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
@@ -223,12 +241,16 @@ class DddnSpider(Spider):
 
     def parse_rss_index(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
+        if self.absent(response):
+            return
         feeds = [urljoin(response.url, h) for h in response.css("a::attr(href)").getall() if "/rss/" in h]
         for feed in feeds if self.full else feeds[:1]:
-            yield Request(feed, callback=self.parse_rss, errback=self.failed, priority=-5)
+            yield self.source_request(feed, self.parse_rss)
 
     def parse_rss(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
+        if self.absent(response):
+            return
         assert isinstance(response, TextResponse)
         entries = []
         for item in response.xpath("//item"):

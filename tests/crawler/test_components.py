@@ -228,3 +228,14 @@ def test_pipeline_hands_each_fetch_to_the_archive_tagged_with_the_run(replica: R
 @pytest.mark.parametrize("setting", ["TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED"])
 def test_the_project_opens_no_console(setting: str) -> None:
     assert get_project_settings().getbool(setting) is False
+
+
+def test_a_missing_sitemap_or_feed_is_noted_never_a_failure(replica: Replica) -> None:
+    spider = spider_for(replica)
+    assert spider.crawler.stats is not None
+    for request in [r for r in spider.first_requests() if r.callback != spider.parse_home]:
+        assert 404 in request.meta["handle_httpstatus_list"]
+        missing = HtmlResponse(url=request.url, status=404, body=b"<html>Not found</html>", request=request)
+        assert [type(x).__name__ for x in request.callback(missing)] == ["FetchRecord"]
+    assert spider.crawler.stats.get_value("dddn/absent_sources") == 3
+    assert not spider.crawler.stats.get_value("dddn/failed_listings")

@@ -290,3 +290,15 @@ def test_a_crawl_listens_on_no_port(tmp_path: Path) -> None:
     assert not listening
     log = (tmp_path / "crawl.log").read_text()
     assert "Telnet Password" not in log and "TelnetConsole" not in log
+
+
+@pytest.mark.slow
+def test_a_site_without_feeds_or_sitemaps_is_crawled_whole_and_healthy(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=150, seed=39, faults="no-feeds") as rep:
+        before = live(rep)
+        result = crawl(rep, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert set(before) <= set(archived(db)), "the listings alone reach every article"
+    run = last_run(db)
+    assert run.outcome == "ok" and run.counts["absent_sources"] == 3 and run.counts["failed_listings"] == 0

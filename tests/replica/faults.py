@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 
 FAILURES = ("5xx", "429", "slow", "drop", "truncate", "soft404", "empty", "redirect-loop")
-PROPERTIES = ("charset", "careless-etag")
+PROPERTIES = ("charset", "careless-etag", "no-feeds")
 PROFILES = ("none", *FAILURES, *PROPERTIES, "chaos")
 
-FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0}
+FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0, "no-feeds": 1.0}
 DEFAULT_FRACTION = 0.2
 REDIRECT_LOOP_HITS = 3  # requests bounced between page and ?loop=1: a loop to a client that never refetches a URL
 SLOW_SECONDS = 3.0
@@ -56,6 +56,8 @@ class FaultPlan:
             return Fault(kind, "windows-1258" if _unit(self.seed, "cs", key) < 0.6 else "none")
         if kind == "careless-etag":
             return Fault(kind) if is_article else None
+        if kind == "no-feeds":  # a site without RSS or sitemaps, as some sections of the real one are
+            return Fault(kind) if loop_key.startswith(("/rss", "/sitemap")) else None
         if kind == "redirect-loop":
             return Fault(kind) if self.hits.get(loop_key, 0) + self.hits.get(loop_key + "?loop=1", 0) <= (
                 REDIRECT_LOOP_HITS) else None

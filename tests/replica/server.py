@@ -183,6 +183,8 @@ class ReplicaServer:
             elif fault.kind == "redirect-loop":
                 other = target + "?loop=1" if "?loop=1" not in target else target.replace("?loop=1", "")
                 resp = Response(302, b"", headers={"Location": self.base_url + other})
+            elif fault.kind == "no-feeds":
+                resp = self._not_found()
             elif fault.kind == "careless-etag":
                 self.render_seq += 1
                 resp.etag = f'"{self.render_seq:x}-{hashlib.md5(target.encode()).hexdigest()[:8]}"'
