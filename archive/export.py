@@ -133,8 +133,7 @@ def require(fmt: Format) -> None:
 
 
 def _write_parquet(out: BinaryIO, rows: Iterator[dict[str, Any]], columns: list[str]) -> int:
-    require("parquet")
-    import pyarrow as pa
+    import pyarrow as pa  # `export` has checked with `require`
     import pyarrow.parquet as pq
     schema = pa.schema([(c, pa.int64() if c in INTEGERS else pa.string()) for c in columns])
     batch: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ from functools import lru_cache
 # A word as SQLite's unicode61 tokenizer sees one: letters, marks and digits.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
-_LETTERS = str.maketrans({k: v for k, v in _SPECIAL.items()})
+_LETTERS = str.maketrans(_SPECIAL)
 # The Unicode blocks of combining diacritical marks (Vietnamese uses the first).
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 

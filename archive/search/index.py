@@ -10,6 +10,7 @@ table, and appending never risks a row that disagrees with its text.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
@@ -88,8 +89,6 @@ def articles_to_index(session: Session) -> int:
 
 
 def _doc_values(fields: dict[str, Any]) -> dict[str, Any]:
-    from datetime import datetime
-
     published = fields.get("published")
     return {
         "title": fields.get("title") or "",
