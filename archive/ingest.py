@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,15 @@ class FetchRecord:
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    @property
+    def server_date(self) -> datetime | None:
+        """The site's clock when it answered (its Date header), if it said."""
+        try:
+            value = parsedate_to_datetime(self.header("date") or "")
+        except (TypeError, ValueError):
+            return None
+        return value if value.tzinfo else None
 
     @property
     def body_sha256(self) -> str | None:
@@ -118,6 +128,7 @@ class Ingestor:
                       canonical_url=self.rules.canonical(record.final_url), status=record.status,
                       etag=record.header("etag"), last_modified=record.header("last-modified"),
                       content_type=record.header("content-type"), fetched_at=record.fetched_at,
+                      server_date=record.server_date,
                       rendered=record.rendered, source=record.source, body_sha256=digest)
         session.add(fetch)
         session.flush()

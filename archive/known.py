@@ -5,36 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from archive.models import Article, Fetch, Version
+from archive.models import Article, Fetch, UTCDateTime, Version
 from archive.vocab import ArticleStatus
+
+CONFIRMED = (200, 304)  # a fetch that tells what the page held at the time
 
 
 @dataclass(frozen=True)
 class Known:
     etag: str | None
     last_modified: str | None
-    last_seen: datetime | None
+    checked: datetime | None  # the site's clock when we last had the page (its Date header, else ours)
     published: datetime | None  # articles only
 
 
 def known_pages(session: Session) -> dict[str, Known]:
-    """canonical URL -> validators of its latest successful fetch, and for articles their dates."""
+    """canonical URL -> validators of its latest successful fetch, when it was last confirmed, and for
+    live articles their publication date."""
     latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id")).where(Fetch.status == 200)
               .group_by(Fetch.canonical_url).subquery())
-    rows = session.execute(select(Fetch.canonical_url, Fetch.etag, Fetch.last_modified, Fetch.fetched_at)
+    rows = session.execute(select(Fetch.canonical_url, Fetch.etag, Fetch.last_modified)
                            .join(latest, Fetch.id == latest.c.id))
-    out = {url: Known(etag, modified, seen, None) for url, etag, modified, seen in rows}
+    validators = {url: (etag, modified) for url, etag, modified in rows}
+    checked: dict[str, datetime] = {url: when for url, when in session.execute(
+        select(Fetch.canonical_url,
+               type_coerce(func.max(func.coalesce(Fetch.server_date, Fetch.fetched_at)), UTCDateTime()))
+        .where(Fetch.status.in_(CONFIRMED)).group_by(Fetch.canonical_url))}
+    out = {url: Known(etag, modified, checked.get(url), None) for url, (etag, modified) in validators.items()}
     newest = (select(Version.article_id, func.max(Version.number).label("n")).group_by(Version.article_id)
               .subquery())
     articles = session.execute(
-        select(Article.canonical_url, Article.last_seen, Version.published)
+        select(Article.canonical_url, Version.published)
         .join(newest, newest.c.article_id == Article.id)
         .join(Version, (Version.article_id == Article.id) & (Version.number == newest.c.n))
         .where(Article.status == ArticleStatus.LIVE))
-    for url, seen, published in articles:
-        found = out.get(url)
-        out[url] = Known(found.etag if found else None, found.last_modified if found else None, seen, published)
+    for url, published in articles:
+        etag, modified = validators.get(url, (None, None))
+        out[url] = Known(etag, modified, checked.get(url), published)
     return out

@@ -127,6 +127,7 @@ class Fetch(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(200))
     fetched_at: Mapped[datetime] = mapped_column(index=True)
+    server_date: Mapped[datetime | None]  # the site's Date header: its clock, which sitemap lastmods use
     rendered: Mapped[str] = mapped_column(String(10), default=Rendering.HTTP)  # Rendering
     source: Mapped[str] = mapped_column(String(20), default=FetchSource.CRAWL)  # FetchSource
     body_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_bodies.sha256"))

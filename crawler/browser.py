@@ -1,8 +1,25 @@
-"""What the browser may load while rendering a page: the page and its scripts' data, nothing else."""
+"""The browser, for the few pages that need one, kept small.
+
+Chromium grows with every page it renders: caches, a renderer process per site instance, the V8 heap.
+Our handler is scrapy-playwright's with three habits added:
+- every `DDDN_BROWSER_RECYCLE_PAGES` renders, its contexts are closed once no page is in flight (each
+  page is already closed after its render), so what a context accumulated goes with it;
+- after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
+  a fresh one;
+- it loads the page and its scripts' data, nothing else (`abort_request`).
+The launch flags in settings cap renderer processes and turn off what a crawler never uses.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 BLOCKED = {"image", "media", "font", "stylesheet"}
 
@@ -11,3 +28,55 @@ def abort_request(request: Any) -> bool:
     """scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST: no images, fonts, styles, ads or trackers."""
     return bool(request.resource_type in BLOCKED or "googletagmanager" in request.url or "oneads" in request.url
                 or "1cdn.vn" in request.url)
+
+
+class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.recycle_pages = crawler.settings.getint("DDDN_BROWSER_RECYCLE_PAGES")
+        self.idle_seconds = crawler.settings.getfloat("DDDN_BROWSER_IDLE_SECONDS")
+        self.in_flight = 0
+        self.since_recycle = 0
+        self.idle_timer: asyncio.TimerHandle | None = None
+
+    async def _download_request(self, request: Request, spider: Any = None) -> Response:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        self.in_flight += 1
+        try:
+            response: Response = await super()._download_request(request, spider)
+            return response
+        finally:
+            self.in_flight -= 1
+            self.since_recycle += 1
+            if self.in_flight == 0:
+                await self._settle()
+
+    async def _settle(self) -> None:
+        """Between renders: recycle the contexts if due, and arm the quiet-spell timer."""
+        if self.recycle_pages and self.since_recycle >= self.recycle_pages:
+            self.since_recycle = 0
+            await self._close_contexts()
+            self.stats.inc_value("dddn/browser/recycled")
+        if self.idle_seconds > 0:
+            loop = asyncio.get_running_loop()
+            self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_browser()))
+
+    async def _close_contexts(self) -> None:
+        with suppress(PlaywrightError):  # each context's close callback forgets it
+            await asyncio.gather(*[w.context.close() for w in list(self.context_wrappers.values())])
+
+    async def _shut_browser(self) -> None:
+        async with self.browser_launch_lock:
+            if self.in_flight or not hasattr(self, "browser"):
+                return
+            browser = self.browser
+            # Forget it before closing: the next render then launches a new browser at once, and the
+            # handler's own disconnect callback cannot drop that new one.
+            browser.remove_listener("disconnected", self._browser_disconnected_callback)
+            await self._close_contexts()
+            del self.browser
+            with suppress(PlaywrightError):
+                await browser.close()
+            self.stats.inc_value("dddn/browser/shut_idle")

@@ -32,13 +32,25 @@ def problems(settings: BaseSettings) -> list[str]:
     if since and parse_iso(since) is None:
         found.append(f"DDDN_SINCE {since!r} is not an ISO 8601 date")
     for name in ("DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_MAX_FLAGGED_RATIO", "DDDN_MIN_ARTICLES",
-                 "DDDN_RETRY_AFTER_MAX", "DDDN_INGEST_WORKERS"):
+                 "DDDN_RETRY_AFTER_MAX", "DDDN_INGEST_WORKERS", "DDDN_REVISIT_BUDGET"):
         try:
             if settings.getfloat(name) < 0:
                 found.append(f"{name} must not be negative")
         except ValueError:
             found.append(f"{name} {settings.get(name)!r} is not a number")
+    try:
+        schedule_of(settings)
+    except ValueError:
+        found.append(f"DDDN_REVISIT_SCHEDULE {settings.get('DDDN_REVISIT_SCHEDULE')!r} is not a list of days, "
+                     "such as 1,3,7,30")
     return found
+
+
+def schedule_of(settings: BaseSettings) -> tuple[timedelta, ...]:
+    days = [float(d) for d in str(settings.get("DDDN_REVISIT_SCHEDULE", "")).split(",") if d.strip()]
+    if any(d <= 0 for d in days):
+        raise ValueError("schedule days must be positive")
+    return tuple(sorted(timedelta(days=d) for d in days))
 
 
 NEVER = re.compile(r"(?!x)x")
@@ -52,6 +64,8 @@ class CrawlConfig:
     rules: UrlRules
     mode: str  # auto | full | incremental (checked by crawler.config before a run)
     revisit: timedelta  # archived articles published this recently are fetched again
+    schedule: tuple[timedelta, ...]  # ages at which an older archived article is fetched again
+    revisit_budget: int  # scheduled revisits per run at most
     max_pages: int  # pages of one listing at most (0: no bound)
     since: datetime | None
     sections: tuple[str, ...]  # section paths to walk; empty: those the home page links to
@@ -67,6 +81,8 @@ class CrawlConfig:
             rules=rules_from_settings(settings),
             mode=settings.get("DDDN_MODE", "auto"),
             revisit=timedelta(days=settings.getfloat("DDDN_REVISIT_DAYS")),
+            schedule=schedule_of(settings),
+            revisit_budget=settings.getint("DDDN_REVISIT_BUDGET"),
             max_pages=settings.getint("DDDN_MAX_PAGES"),
             since=parse_iso(since) if since else None,
             sections=tuple(s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()),

@@ -19,6 +19,7 @@ from twisted.internet import task
 from archive import runs
 from archive.database import Archive
 from archive.vocab import RunKind, RunOutcome
+from crawler.revisits import Reason
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ class RunRecordExtension:
         log.info("run %s %s: %s", run_id, outcome, summary)
         for problem in problems:
             log.error("run %s: %s", outcome, problem)
+        pages = counts["article_pages"]
+        if pages and counts["fallback_pages"] / pages > self.max_flagged:
+            log.warning("run %s: %d of %d article pages matched no template and were read by the generic fallback: "
+                        "has the site changed its template?", run_id, counts["fallback_pages"], pages)
         self.archive.close()
 
     def judge(self, reason: str, counts: dict[str, Any]) -> tuple[RunOutcome, list[str]]:
@@ -104,8 +109,10 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "gone": outcome.get("gone", 0),
         "browser_pages": stats.get("dddn/browser_pages", 0),
         "flagged_pages": stats.get("dddn/flagged_pages", 0),
+        "fallback_pages": stats.get("dddn/fallback_pages", 0),
         "retries": stats.get("retry/count", 0),
         "absent_sources": stats.get("dddn/absent_sources", 0),
+        "revisits": {reason.value: stats.get(f"dddn/revisits/{reason.value}", 0) for reason in Reason},
         "failed_articles": stats.get("dddn/failed_articles", 0),
         "failed_listings": stats.get("dddn/failed_listings", 0),
         "errors": dict(errors),

@@ -16,7 +16,7 @@ from scrapy.statscollectors import StatsCollector
 from sqlalchemy.engine import make_url
 
 from archive.database import Archive
-from archive.extract.model import NEEDS_BROWSER
+from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
 from archive.ingest import FetchRecord, Ingestor, IngestResult, extraction_for
 from archive.urls import UrlRules
 from archive.vocab import Rendering
@@ -78,7 +78,10 @@ class ArchivePipeline:
             stats.inc_value("dddn/article_pages")
             if item.rendered == Rendering.BROWSER:
                 stats.inc_value("dddn/browser_pages")
-            if [f for f in result.flags if f != NEEDS_BROWSER]:
+            # a page read by the generic fallback is not a bad page: it is counted on its own
+            if set(result.flags) - {NEEDS_BROWSER, FALLBACK_USED}:
                 stats.inc_value("dddn/flagged_pages")
+            if FALLBACK_USED in result.flags:
+                stats.inc_value("dddn/fallback_pages")
         item.body = None  # the archive has it; do not keep 100 KB per item alive in Scrapy's signals
         return item

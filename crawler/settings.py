@@ -16,6 +16,8 @@ DDDN_ARCHIVE_VIEW = "crawler.archive_view.read_archive"  # what the archive hold
 # -- what a run fetches ---------------------------------------------------------------------------
 DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; auto: full until a run completes
 DDDN_REVISIT_DAYS = 7  # archived articles published this recently are fetched again (conditionally)
+DDDN_REVISIT_SCHEDULE = "1,3,7,14,30,90,365"  # ages (days) at which older articles are fetched again
+DDDN_REVISIT_BUDGET = 2000  # scheduled revisits per run at most; the rest wait for the next run
 DDDN_CONDITIONAL_GET = True  # send If-None-Match / If-Modified-Since from what the archive knows
 DDDN_MAX_PAGES = 0  # at most this many pages of any one listing (0: no bound)
 DDDN_SINCE = ""  # ISO date: ignore articles published (sitemap entries: last modified) before it
@@ -69,12 +71,18 @@ DDDN_PROGRESS_INTERVAL = 2.0
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The spider installs scrapy-playwright's handler for the scheme of DDDN_BASE_URL only: each handler
 # starts its own Playwright driver, and the site uses one scheme.
-DDDN_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+DDDN_PLAYWRIGHT_HANDLER = "crawler.browser.LeanPlaywrightHandler"
+DDDN_BROWSER_RECYCLE_PAGES = 40  # renders after which the browser's contexts are closed and begun afresh
+DDDN_BROWSER_IDLE_SECONDS = 30  # the browser is shut after this long with nothing to render (0: never)
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("DDDN_CHROMIUM", "/usr/bin/chromium"),
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run"],
+             "--disable-sync", "--no-first-run",
+             # one renderer process for the site's pages, and nothing a crawler never uses
+             "--renderer-process-limit=1", "--disable-site-isolation-trials",
+             "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints",
+             "--disable-extensions", "--disable-dev-shm-usage", "--js-flags=--max-old-space-size=256"],
 }
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4

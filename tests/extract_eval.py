@@ -53,6 +53,11 @@ class PageScore:
     wrong: list[str] = field(default_factory=list)  # exact fields that differ
 
 
+def published_as_shown(truth: dict[str, Any]) -> datetime:
+    published = datetime.fromisoformat(truth["published"])
+    return published.replace(second=0) if truth["published_precision"] == "minute" else published
+
+
 def score(truth: dict[str, Any], article: Article) -> PageScore:
     body = "\n".join(truth["body"])
     f1 = token_f1(article.text, body)
@@ -65,7 +70,7 @@ def score(truth: dict[str, Any], article: Article) -> PageScore:
         "title": article.title == truth["title"],
         "lead": article.lead == truth["lead"],
         "authors": article.author == truth["authors"],
-        "published": article.published == datetime.fromisoformat(truth["published"]),
+        "published": article.published == published_as_shown(truth),
         "section": article.section_path == truth["section_path"],
         "tags": article.tags == truth["tags"],
         "site_id": article.site_id == truth["site_id"],

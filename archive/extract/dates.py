@@ -7,6 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 VN = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 _VISIBLE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:[-|,]\s*)?(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# "08:30 | 15/11/2021", "07:30, Thứ Hai, 15/11/2021", "14:51 ngày 27/05/2026": the time first
+_VISIBLE_TIME_FIRST = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:[|,\-–]\s*)?(?:ngày\s*)?"
+                                 r"(?:(?:Thứ\s+\w+|Chủ\s+nhật|CN|T\d)\s*,?\s*)?(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
 _US_META = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)$", re.I)
 
 
@@ -32,11 +35,15 @@ def parse_us_meta(text: str) -> datetime | None:
 
 
 def parse_visible(text: str) -> datetime | None:
-    """"27/05/2026 14:51", "27/05/2026 - 14:51", "Thứ sáu, 12/01/2023 - 08:30": day first."""
+    """"27/05/2026 14:51", "27/05/2026 - 14:51", "Thứ sáu, 12/01/2023 - 08:30", and with the time first,
+    "08:30 | Thứ sáu, 12/01/2023": day before month."""
     m = _VISIBLE.search(text)
-    if not m:
+    if m:
+        day, month, year, hour, minute, second = m.groups()
+    elif m := _VISIBLE_TIME_FIRST.search(text):
+        hour, minute, second, day, month, year = m.groups()
+    else:
         return None
-    day, month, year, hour, minute, second = m.groups()
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=VN)
     except ValueError:

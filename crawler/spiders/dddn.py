@@ -2,9 +2,10 @@
 
 Listings are walked as the site serves them: numbered pages on the PHP-era template, the "Xem thêm"
 JSON cursor (the smallest `pid` shown so far) on OneCMS. A full run walks everything; an incremental
-run stops a listing once it reaches archived articles older than the revisit window, and re-fetches
-recent archived articles with conditional GET. Every response becomes a `FetchRecord` for the archive;
-the spider never reads article text.
+run stops a listing once it reaches archived articles older than the revisit window. Every run reads
+every sitemap (conditionally: an unchanged one costs a 304) and fetches again, at any age, each archived
+article whose `lastmod` is later than our copy; `crawler.revisits` adds recent and scheduled revisits.
+Every response becomes a `FetchRecord` for the archive; the spider never reads article text.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig
 from crawler.middlewares import RENDER_META, VALIDATORS_META
+from crawler.revisits import REASON_META, Reason, changed_since_checked, plan_revisits
 
 ARTICLE_STATUSES = [304, 404, 410]
 ABSENT = [404, 410]  # a sitemap or feed the site does not have
@@ -98,19 +100,23 @@ class DddnSpider(Spider):
             yield request
 
     def first_requests(self) -> Iterator[Request]:
-        """The run's first requests: the home page, sitemaps, the RSS index, and recent archived articles
-        again, to catch their edits."""
+        """The run's first requests: the home page, sitemaps and the RSS index."""
         yield Request(self.base + "/", callback=self.parse_home, errback=self.failed, priority=5)
         for path in ("/sitemap-news.xml", "/sitemap.xml"):
             yield self.source_request(self.base + path, self.parse_sitemap)
         yield self.source_request(self.base + "/rss", self.parse_rss_index)
-        for url, known in self.known.items():
-            if self.config.rules.is_article(url) and self.recent(known.published):
-                yield self.article_request(url, conditional=True)
+
+    def revisit_requests(self) -> Iterator[Request]:
+        """Archived articles worth another look (see `crawler.revisits`), once the site's clock is known."""
+        articles = {url: k for url, k in self.known.items() if self.config.rules.is_article(url)}
+        for url, reason in plan_revisits(articles, self.now(), self.config.revisit, self.config.schedule,
+                                         self.config.revisit_budget):
+            yield self.article_request(url, conditional=True, reason=reason)
 
     # -- discovery ------------------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
+        yield from self.revisit_requests()
         sections = self.config.sections or self.section_paths(response)
         for path in (["tin-moi-nhat"] + [s for s in sections if s != "tin-moi-nhat"]) if self.full else [
                 "tin-moi-nhat"]:
@@ -195,12 +201,18 @@ class DddnSpider(Spider):
     def source_request(self, url: str, callback: Callable[[Response], Iterator[Request | FetchRecord]]) -> Request:
         """A sitemap or feed. Every one is optional: the real site lacks some (no RSS for some sections, a
         sitemap that may vanish), so a 404 or 410 is noted once and the run goes on, healthy, on its
-        listings."""
-        return Request(url, callback=callback, errback=self.failed, priority=-5,
-                       meta={"handle_httpstatus_list": ABSENT})
+        listings. An incremental run asks conditionally: an unchanged sitemap costs a 304."""
+        meta: dict[str, Any] = {"handle_httpstatus_list": [*ABSENT, 304]}
+        known = None if self.full else self.known.get(url)
+        if known is not None and (known.etag or known.last_modified):
+            meta[VALIDATORS_META] = (known.etag, known.last_modified)
+        return Request(url, callback=callback, errback=self.failed, priority=-5, meta=meta)
 
     def absent(self, response: Response) -> bool:
-        """Whether an optional source answered that it does not exist; noted once in the log."""
+        """Whether an optional source has nothing for us: it does not exist (noted once in the log), or it
+        has not changed since we read it (304)."""
+        if response.status == 304:
+            return True
         if response.status not in ABSENT:
             return False
         self.crawler.stats.inc_value("dddn/absent_sources")
@@ -218,26 +230,24 @@ class DddnSpider(Spider):
             return
         if sitemap.type == "sitemapindex":
             for entry in sitemap:
-                loc = entry.get("loc", "")
+                loc = urljoin(response.url, entry.get("loc", ""))
                 monthly = re.search(r"sitemap-article-(\d{4})-(\d{2})\.xml$", loc)
-                if monthly and not self.full:
-                    continue
                 since = self.config.since
                 if monthly and since and (int(monthly[1]), int(monthly[2])) < (since.year, since.month):
                     continue
-                yield self.source_request(urljoin(response.url, loc), self.parse_sitemap)
+                lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
+                if not self.full and lastmod and not changed_since_checked(self.known.get(loc), lastmod):
+                    continue  # the index says this sitemap has not changed since we read it
+                yield self.source_request(loc, self.parse_sitemap)
             return
-        entries = []
         for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
+            url = entry.get("loc", "")
             lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
-            entries.append((entry.get("loc", ""), lastmod, lastmod))
-        for url, when, lastmod in entries:
             canonical = self.config.rules.canonical(url)
-            known = self.known.get(canonical)
-            if known and lastmod and known.last_seen and lastmod > known.last_seen:
-                yield self.article_request(canonical, conditional=True)  # changed since we saw it
+            if changed_since_checked(self.known.get(canonical), lastmod):
+                yield self.article_request(canonical, conditional=True, reason=Reason.LASTMOD)
             else:
-                yield from self.plan([(url, when)])
+                yield from self.plan([(url, lastmod)])
 
     def parse_rss_index(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
@@ -280,18 +290,25 @@ class DddnSpider(Spider):
                 requests.append(self.article_request(canonical))
                 keep_walking = True
             elif self.recent(when or known.published):
-                requests.append(self.article_request(canonical, conditional=True))
+                requests.append(self.article_request(canonical, conditional=True, reason=Reason.WINDOW))
                 keep_walking = True
         if self.full and any_entry and (self.config.since is None or requests):
             keep_walking = True
         return requests, keep_walking
 
-    def recent(self, when: datetime | None) -> bool:
-        return when is not None and when >= (self.site_clock or datetime.now(UTC)) - self.config.revisit
+    def now(self) -> datetime:
+        """The site's clock (its latest Date header), which "recent" and the schedule are measured on."""
+        return self.site_clock or datetime.now(UTC)
 
-    def article_request(self, url: str, conditional: bool = False) -> Request:
-        """`conditional`: the archived copy's validators go along, for a 304 if nothing changed."""
+    def recent(self, when: datetime | None) -> bool:
+        return when is not None and when >= self.now() - self.config.revisit
+
+    def article_request(self, url: str, conditional: bool = False, reason: Reason | None = None) -> Request:
+        """`conditional`: the archived copy's validators go along, for a 304 if nothing changed. `reason`:
+        why an archived article is fetched again, counted when it is."""
         meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES}
+        if reason is not None:
+            meta[REASON_META] = reason
         known = self.known.get(url) if conditional else None
         if known is not None and (known.etag or known.last_modified):
             meta[VALIDATORS_META] = (known.etag, known.last_modified)
@@ -301,6 +318,8 @@ class DddnSpider(Spider):
 
     # -- fetched ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchRecord]:
+        if reason := response.meta.get(REASON_META):
+            self.crawler.stats.inc_value(f"dddn/revisits/{reason}")
         yield self.fetched(response)
 
     def fetched(self, response: Response) -> FetchRecord:

@@ -32,27 +32,35 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def rss_by_role(pid: int) -> dict[str, int]:
-    """Resident memory of the crawl's processes, in bytes: the Scrapy process, the ingest workers
-    (the largest one), and the browser (Playwright's driver and Chromium)."""
-    roles = {"scrapy": 0, "ingest worker": 0, "browser": 0}
+def _kib(text: str, field: str) -> int:
+    return int(next((line.split()[1] for line in text.splitlines() if line.startswith(field)), "0")) * 1024
+
+
+def memory_by_role(pid: int) -> dict[str, int]:
+    """Memory of the crawl's processes, in bytes: resident memory of the Scrapy process and of the
+    largest ingest worker; for the browser (Playwright's driver and every Chromium process) the sum of
+    PSS, which counts a page shared by N processes as 1/N in each, and, for comparison, the sum of RSS,
+    which counts it N times."""
+    roles = {"scrapy": 0, "ingest worker": 0, "browser": 0, "browser RSS sum": 0}
     for p in tree(pid):
         try:
             status = Path(f"/proc/{p}/status").read_text()
             cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (FileNotFoundError, ProcessLookupError):
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text() if "chrom" in cmd or "playwright" in cmd else ""
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        rss = int(next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), "0")) * 1024
+        rss = _kib(status, "VmRSS:")
         if p == pid:
             roles["scrapy"] = rss
-        elif "chromium" in cmd or "playwright" in cmd:
-            roles["browser"] += rss
+        elif rollup:
+            roles["browser"] += _kib(rollup, "Pss:")
+            roles["browser RSS sum"] += rss
         elif "forkserver" in cmd:
             roles["ingest worker"] = max(roles["ingest worker"], rss)
     return roles
 
 
-def crawl_once(base: str, db: str) -> tuple[float, list[tuple[float, dict[str, int]]], int]:
+def crawl_once(base: str, db: str) -> tuple[float, list[tuple[float, dict[str, int]]], dict[str, int]]:
     args = [sys.executable, "-m", "scrapy", "crawl", "dddn", "-s", f"DDDN_BASE_URL={base}",
             "-s", f"ARCHIVE_DB_URL={db}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
             "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "DDDN_PROGRESS=False",
@@ -63,7 +71,7 @@ def crawl_once(base: str, db: str) -> tuple[float, list[tuple[float, dict[str, i
 
     def sample() -> None:
         while proc.poll() is None:
-            samples.append((time.perf_counter() - started, rss_by_role(proc.pid)))
+            samples.append((time.perf_counter() - started, memory_by_role(proc.pid)))
             time.sleep(0.5)
 
     sampler = threading.Thread(target=sample)
@@ -72,7 +80,7 @@ def crawl_once(base: str, db: str) -> tuple[float, list[tuple[float, dict[str, i
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"crawl failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return time.perf_counter() - started, samples, last_run(db).counts["article_pages"]
+    return time.perf_counter() - started, samples, last_run(db).counts
 
 
 def extract_only(base: str) -> float:
@@ -90,7 +98,8 @@ def run() -> None:
     with replica_process(ARTICLES, 5) as base:
         single = extract_only(base)
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, samples, pages = crawl_once(base, f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+            seconds, samples, counts = crawl_once(base, f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+    pages, browser_pages = counts["article_pages"], counts["browser_pages"]
     rate = pages / seconds
 
     def peaks(role: str) -> list[int]:
@@ -102,6 +111,8 @@ def run() -> None:
         ("full pipeline (fetch, extract, store)", f"{rate:,.0f} article pages/s"),
         ("extraction alone, one process, same site", f"{single:,.0f} pages/s"),
         ("ratio", f"{rate / single:.2f}"),
-        *[(f"peak RSS, {role}, by quarter of the run", " / ".join(f"{v / mb:,.0f}" for v in peaks(role)) + " MB")
-          for role in ("scrapy", "ingest worker", "browser")],
+        *[(f"peak {'PSS' if role == 'browser' else 'RSS'}, {role}, by quarter of the run",
+           " / ".join(f"{v / mb:,.0f}" for v in peaks(role)) + " MB")
+          for role in ("scrapy", "ingest worker", "browser", "browser RSS sum")],
+        ("browser pages rendered", f"{browser_pages:,}"),
     ])

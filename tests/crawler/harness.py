@@ -50,6 +50,14 @@ def archived(db: str) -> dict[int, dict[str, Any]]:
     return out
 
 
+def all_runs(db: str) -> list[Run]:
+    arch = Archive(db)
+    with arch.transaction(write=False) as s:
+        runs = list(s.scalars(select(Run).order_by(Run.id)))
+    arch.close()
+    return runs
+
+
 def last_run(db: str) -> Run:
     arch = Archive(db)
     with arch.transaction(write=False) as s:

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from crawler.archive_view import ArchiveView, read_archive
 from crawler.extensions import RUN_ID
 from crawler.middlewares import RENDER_META, VALIDATORS_META, ConditionalGetMiddleware, PageTriageMiddleware
 from crawler.pipelines import ArchivePipeline
+from crawler.revisits import REASON_META, Reason, is_due, plan_revisits
 from crawler.spiders.dddn import MORE_META, DddnSpider, more_url
 from tests.http import fetch
 from tests.replica import Replica
@@ -76,16 +78,36 @@ def test_a_first_run_is_full_and_starts_from_home_sitemaps_and_feeds(replica: Re
     assert first == [replica.base_url + p for p in ("/", "/sitemap-news.xml", "/sitemap.xml", "/rss")]
 
 
-def test_an_incremental_run_refetches_recent_articles_with_their_validators(replica: Replica) -> None:
-    now = datetime.now(UTC)
-    recent, old = (t["canonical_url"] for t in truth(replica)[:2])
-    view = ArchiveView({recent: Known('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT", now, now),
-                        old: Known('"e2"', None, now, now - timedelta(days=400))}, completed_crawl=True)
+def test_an_incremental_run_revisits_recent_and_scheduled_articles_on_the_sites_clock(replica: Replica) -> None:
+    home = response(replica.base_url + "/")
+    now = parsedate_to_datetime(home.headers[b"Date"].decode())  # the replica's clock, not this machine's
+    recent, due, done = (t["canonical_url"] for t in truth(replica)[:3])
+    view = ArchiveView({
+        recent: Known('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT", now, now - timedelta(days=1)),
+        due: Known('"e2"', None, now - timedelta(days=35), now - timedelta(days=40)),  # crossed 7, 14 and 30 days
+        done: Known('"e3"', None, now - timedelta(hours=1), now - timedelta(days=400))}, completed_crawl=True)
     spider = spider_for(replica, view)
-    refetched = [r for r in spider.first_requests() if r.meta.get("dddn_kind") == "article"]
-    assert not spider.full
-    assert [r.url for r in refetched] == [recent]
-    assert refetched[0].meta[VALIDATORS_META] == ('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+    assert not spider.full and not [r for r in spider.first_requests() if r.meta.get("dddn_kind") == "article"]
+    revisits = {r.url: r for r in spider.parse_home(home) if isinstance(r, Request) and REASON_META in r.meta}
+    assert {url: r.meta[REASON_META] for url, r in revisits.items()} == {recent: Reason.WINDOW,
+                                                                         due: Reason.SCHEDULE}
+    assert revisits[recent].meta[VALIDATORS_META] == ('"e1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+    broke = spider_for(replica, view, DDDN_REVISIT_BUDGET=0)
+    assert {r.url for r in broke.parse_home(home) if isinstance(r, Request) and REASON_META in r.meta} == {recent}
+
+
+def test_the_schedule_revisits_each_article_once_per_age_point_it_crosses_youngest_first() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    schedule = tuple(timedelta(days=d) for d in (1, 3, 7, 14, 30, 90, 365))
+
+    def known(published_days_ago: float, checked_days_ago: float) -> Known:
+        return Known(None, None, now - timedelta(days=checked_days_ago), now - timedelta(days=published_days_ago))
+
+    pages = {"a": known(100, 11), "b": known(100, 9), "c": known(20, 8), "d": known(2000, 0.5), "e": known(366, 2)}
+    plan = plan_revisits(pages, now, timedelta(0), schedule, budget=10)
+    assert plan == [("c", Reason.SCHEDULE), ("a", Reason.SCHEDULE), ("e", Reason.SCHEDULE)]
+    assert plan_revisits(pages, now, timedelta(0), schedule, budget=1) == [("c", Reason.SCHEDULE)]
+    assert not is_due(Known(None, None, None, None), now, schedule)
 
 
 def test_home_page_walks_every_menu_section_in_a_full_run_and_the_latest_in_an_incremental_one(

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import LEGACY_NOW
 from tests.crawler.harness import (
+    all_runs,
     archived,
     bad_versions,
     crawl,
@@ -302,3 +303,70 @@ def test_a_site_without_feeds_or_sitemaps_is_crawled_whole_and_healthy(tmp_path:
     assert set(before) <= set(archived(db)), "the listings alone reach every article"
     run = last_run(db)
     assert run.outcome == "ok" and run.counts["absent_sources"] == 3 and run.counts["failed_listings"] == 0
+
+
+
+SEASON_DAYS, SEASON_RUNS = 25, 5  # a hundred days of the replica's clock
+SCHEDULE = tuple(timedelta(days=d) for d in (1, 3, 7, 14, 30, 90, 365))
+
+
+def _season(rep: Replica, db: str) -> list[datetime]:
+    """Crawls now and then every SEASON_DAYS of replica time; the replica's clock at each run."""
+    clocks = []
+    for n in range(SEASON_RUNS):
+        if n:
+            rep.advance(SEASON_DAYS * 24)
+        clocks.append(rep.site.now)
+        result = crawl(rep, db)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return clocks
+
+
+def _late_edits(rep: Replica, db: str, clocks: list[datetime], deadline: object) -> tuple[list[object], int]:
+    """Edits made during the season that no run fetched between the edit and `deadline(meta, edit)`, the
+    time by which one should have; and how many edits were checked. Run ids count up from 1."""
+    found, late, checked = archived(db), [], 0
+    for meta in rep.site.articles:
+        article = found.get(meta.id)
+        if article is None or article["status"] != "live":
+            continue
+        fetched = {clocks[run - 1] for _rendered, status, run in article["fetches"] if status == 200}
+        for edit, _kind in meta.edits:
+            due = deadline(meta, edit)  # type: ignore[operator]
+            if not clocks[0] < edit or due is None or due > clocks[-1]:
+                continue
+            checked += 1
+            deadline_run = min(c for c in clocks if c >= due)
+            if not any(edit <= t <= deadline_run for t in fetched):
+                late.append((meta.id, edit, sorted(fetched)))
+    return late, checked
+
+
+@pytest.mark.slow
+def test_an_edit_announced_by_lastmod_is_archived_by_the_next_run_at_any_age(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=40) as rep:
+        clocks = _season(rep, db)
+        late, checked = _late_edits(rep, db, clocks, lambda meta, edit: edit)
+        old = sum(1 for m in rep.site.articles for e, _ in m.edits
+                  if clocks[0] < e <= clocks[-1] and e - m.published > timedelta(days=30))
+    assert not late, f"edits the sitemaps announced, not archived by the next run: {late[:3]}"
+    assert checked >= 15 and old >= 3, (checked, old)
+    assert sum(run.counts["revisits"]["lastmod"] for run in all_runs(db)) > 0  # the rest were revisited anyway
+
+
+@pytest.mark.slow
+def test_without_lastmod_every_edit_is_archived_within_the_revisit_schedule(tmp_path: Path) -> None:
+    def next_point(meta: object, edit: datetime) -> datetime | None:
+        points = [meta.published + age for age in SCHEDULE if meta.published + age >= edit]  # type: ignore[attr-defined]
+        return min(points) if points else None
+
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=41, faults="no-lastmod") as rep:
+        clocks = _season(rep, db)
+        late, checked = _late_edits(rep, db, clocks, next_point)
+    assert not late, f"edits not archived by the run after their schedule point: {late[:3]}"
+    assert checked >= 10
+    runs = all_runs(db)
+    assert sum(r.counts["revisits"]["lastmod"] for r in runs) == 0
+    assert sum(r.counts["revisits"]["schedule"] for r in runs) > 0

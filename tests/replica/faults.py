@@ -2,7 +2,8 @@
 
 A profile picks a fraction of paths by hash; a picked path misbehaves for its first few requests and
 then heals, as a real overloaded server does, so a crawler that retries reaches everything within two
-runs. `charset` and `careless-etag` are not failures but permanent properties of the picked pages.
+runs. `charset`, `careless-etag`, `no-feeds` and `no-lastmod` are not failures but permanent properties
+of the picked pages.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import hashlib
 from dataclasses import dataclass
 
 FAILURES = ("5xx", "429", "slow", "drop", "truncate", "soft404", "empty", "redirect-loop")
-PROPERTIES = ("charset", "careless-etag", "no-feeds")
+PROPERTIES = ("charset", "careless-etag", "no-feeds", "no-lastmod")
 PROFILES = ("none", *FAILURES, *PROPERTIES, "chaos")
 
-FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0, "no-feeds": 1.0}
+FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0, "no-feeds": 1.0, "no-lastmod": 1.0}
 DEFAULT_FRACTION = 0.2
 REDIRECT_LOOP_HITS = 3  # requests bounced between page and ?loop=1: a loop to a client that never refetches a URL
 SLOW_SECONDS = 3.0
@@ -58,6 +59,8 @@ class FaultPlan:
             return Fault(kind) if is_article else None
         if kind == "no-feeds":  # a site without RSS or sitemaps, as some sections of the real one are
             return Fault(kind) if loop_key.startswith(("/rss", "/sitemap")) else None
+        if kind == "no-lastmod":  # sitemaps that list pages but never say when they changed
+            return Fault(kind) if loop_key.startswith("/sitemap") else None
         if kind == "redirect-loop":
             return Fault(kind) if self.hits.get(loop_key, 0) + self.hits.get(loop_key + "?loop=1", 0) <= (
                 REDIRECT_LOOP_HITS) else None

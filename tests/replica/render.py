@@ -171,6 +171,7 @@ class Renderer:
             "comments": sitemod.comment_count(self.site, meta), "entry_tag": "article" if meta.id % 2 else "div",
         }
         if template == "legacy":
+            ctx["v"] = legacy_variant(self.site.seed, meta)
             ctx["latest"] = self.site.in_section(meta.section)[:LEGACY_PAGE_SIZE]
             ctx["most_read"] = self.most_read()
         if template == "current" and meta.kind == "emagazine":
@@ -271,9 +272,14 @@ class Renderer:
     def sitemap(self, name: str) -> str | None:
         now = self.site.now
         visible = self.site.visible()
-        if name == "sitemap.xml":
-            months = sorted({(a.published.year, a.published.month) for a in visible}, reverse=True)
-            return self.env.get_template("feeds/sitemap-index.xml").render({"months": months, "now": now})
+        if name == "sitemap.xml":  # each child's lastmod is its latest article change
+            months: dict[tuple[int, int], datetime] = {}
+            for a in visible:
+                key, changed = (a.published.year, a.published.month), a.updated_at(now)
+                months[key] = max(months.get(key, changed), changed)
+            recent = [a.updated_at(now) for a in visible if a.published >= now - timedelta(days=2)]
+            return self.env.get_template("feeds/sitemap-index.xml").render(
+                {"months": sorted(months.items(), reverse=True), "latest": max(recent, default=now)})
         if name == "sitemap-news.xml":
             items = [a for a in visible if a.published >= now - timedelta(days=2)]
             return self.env.get_template("feeds/sitemap-news.xml").render({"items": items})
@@ -294,6 +300,26 @@ class Renderer:
     def robots(self) -> str:
         return (f"User-agent: *\nDisallow: /search\nCrawl-delay: 1\n\n"
                 f"Sitemap: {self.base}/sitemap.xml\nSitemap: {self.base}/sitemap-news.xml\n")
+
+
+LEGACY_VARIANTS = {"container": 3, "date": 3, "crumb": 3, "byline": 3, "tags": 3, "head": 2}
+# Where each form puts a part, for tests that read the replica's own markup (index: the form).
+LEGACY_MARKUP = {
+    "body": ("#content_detail", "div.post-content", "div.article-body"),  # by container
+    "lead": ("div.sapo-detail", "h2.post-sapo", "div.article-summary"),  # by container
+    "byline": ('p[style="text-align: right;"]', "div.post-author-share a.author", "p.tacgia"),
+    "tags": ("div.box-tags a", "div.block-content a", "div.keywords a"),
+}
+
+
+def legacy_variant(seed: int, meta: ArticleMeta) -> dict[str, int]:
+    """Which markup a legacy page uses for each part: old captures of the site come in several forms
+    (0 is the one `site-notes.md` describes; a minimal head has no author, keyword or article:* meta).
+    Seeded per article; the seed article keeps the described form."""
+    if meta.kind == "seed":
+        return dict.fromkeys(LEGACY_VARIANTS, 0)
+    rng = random.Random(f"legacy-variant:{seed}:{meta.id}")
+    return {part: rng.randrange(forms) for part, forms in LEGACY_VARIANTS.items()}
 
 
 def emagazine_payload(content: dict[str, Any], meta: ArticleMeta) -> dict[str, Any]:

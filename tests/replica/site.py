@@ -30,6 +30,19 @@ FUTURE_MINUTES = (40, 80)  # spacing of articles published after the initial clo
 LEGACY_ID_START, CURRENT_ID_START = 200_000, 10_146_547
 SEED_ARTICLE_PUBLISHED = datetime(2023, 1, 12, 8, 30, tzinfo=VN)
 EDIT_KINDS = ("typo", "paragraph", "lead", "correction")
+# How long after publication an edit lands: half within ten days, the rest weeks or months later (a
+# correction to an old story), so a crawler that only revisits the recent misses some.
+EDIT_AGES = ((0.5, 1.0), (0.25, 6.0), (0.25, 33.0))  # (share, factor on a 1–240 hour delay)
+
+
+def _edit_age_factor(seed: int, index: int, edit: int) -> float:
+    """Its own random stream, so the rest of the generated site is the same as before edits aged."""
+    roll, total = random.Random(f"edit-age:{seed}:{index}:{edit}").random(), 0.0
+    for share, factor in EDIT_AGES:
+        total += share
+        if roll < total:
+            return factor
+    return EDIT_AGES[-1][1]
 
 
 def slugify(text: str) -> str:
@@ -173,8 +186,8 @@ class Site:
             meta = ArticleMeta(aid, "", section, when, kind)
             roll = arng.random()
             n_edits = 2 if roll < 0.04 else 1 if roll < 0.16 else 0
-            for _ in range(n_edits):
-                delay = timedelta(hours=arng.uniform(1, 240))
+            for k in range(n_edits):
+                delay = timedelta(hours=arng.uniform(1, 240) * _edit_age_factor(self.seed, i, k))
                 meta.edits.append(((when + delay).replace(microsecond=0), arng.choice(EDIT_KINDS)))
             meta.edits.sort()
             if arng.random() < 0.015:

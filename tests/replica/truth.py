@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import site as sitemod
-from .render import Renderer
+from .render import Renderer, legacy_variant
 from .site import ArticleMeta, Site
 
 
@@ -43,6 +43,7 @@ def article_truth(site: Site, r: Renderer, meta: ArticleMeta) -> dict[str, Any]:
         related += [{"url": r.url(a), "title": r.title(a)} for a in sitemod.related_box(site, meta)]
         related += [{"url": r.url(a), "title": r.title(a)} for a in sitemod.dont_miss(site, meta)]
     gone = meta.is_gone(now)
+    form = legacy_variant(site.seed, meta) if template == "legacy" else {}
     return {
         "site_id": meta.id,
         "canonical_url": r.url(meta),
@@ -64,6 +65,9 @@ def article_truth(site: Site, r: Renderer, meta: ArticleMeta) -> dict[str, Any]:
         "section_slug": meta.section.path,
         "tags": c["tags"],
         "related": related,
+        "form": form,  # which markup a legacy page uses for each part (see render.legacy_variant)
+        # a page without machine-readable dates shows the time to the minute only
+        "published_precision": "minute" if form.get("head") == 1 else "second",
     }
 
 

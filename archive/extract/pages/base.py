@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from lxml.html import HtmlElement
 
-from archive.extract import dates
+from archive.extract import conventions, dates
 from archive.extract.blocks import Body, read_body
 from archive.extract.html import (
     absolute,
@@ -37,6 +37,7 @@ from archive.urls import UrlRules
 
 DATELINE = re.compile(r"^(?:Diendandoanhnghiep\.vn|\(?DĐDN\)?|\(?Diễn đàn Doanh nghiệp\)?)\s*[-–—:]?\s*", re.I)
 HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
+LEAD_SELECTORS = ("[class*=sapo]", "[class*=lead]", "[class*=summary]", "[class*=excerpt]")
 
 
 ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
@@ -84,27 +85,34 @@ class Page:
     @field
     def title(self) -> str:
         return (first_text(self.scope, *self.title_selectors) or meta(self.doc, "og:title")
-                or ld_text(self.article_ld.get("headline")) or first_text(self.doc, "title"))
+                or ld_text(self.article_ld.get("headline")) or first_text(self.region, "h1")
+                or first_text(self.doc, "h1", "title"))
 
     @field
     def lead(self) -> str:
-        text = first_text(self.scope, *self.lead_selectors) or meta(self.doc, "description", "og:description")
+        text = (first_text(self.scope, *self.lead_selectors) or meta(self.doc, "description", "og:description")
+                or first_text(self.region, *LEAD_SELECTORS))
         return DATELINE.sub("", text)
 
     @field
     def author(self) -> list[str]:
-        text = first_text(self.scope, *self.author_selectors)
+        """The template's byline, the page's conventional byline, the body's closing byline, JSON-LD, meta."""
+        text = first_text(self.scope, *self.author_selectors) or conventions.author_line(self.region)
+        if not text and (byline := conventions.byline_paragraph(self.container) if self.container is not None
+                         else None) is not None:
+            text = conventions.byline_text(text_of(byline))
         if text:
             return split_names(text)
         return unique(n for name in ld_names(self.article_ld.get("author")) for n in split_names(name)) or (
-            split_names(meta(self.doc, "author")))
+            split_names(meta(self.doc, "author", "article:author")))
 
     @field
     def published(self) -> datetime | None:
         return self.plausible(
             dates.parse_any(ld_date(self.article_ld.get("datePublished"))),
             dates.parse_any(meta(self.doc, "article:published_time", "datePublished", "pubdate")),
-            dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None)
+            dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None,
+            conventions.header_date(self.region))
 
     @field
     def updated(self) -> datetime | None:
@@ -114,8 +122,7 @@ class Page:
     @field
     def section_path(self) -> list[str]:
         names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
-        if not names:
-            names = ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList"))
+        names = names or ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList")) or conventions.breadcrumbs(self.doc)
         names = [n for n in names if n and n.casefold() not in HOME_CRUMBS]
         return names or ([s] if (s := meta(self.doc, "article:section")) else [])
 
@@ -125,11 +132,14 @@ class Page:
 
     @field
     def tags(self) -> list[str]:
+        """The template's tag block, a conventional one, `article:tag` meta, then the keywords meta line."""
         for selector in self.tag_selectors:
             if found := [t for a in select(self.doc, selector) if (t := text_of(a))]:
                 return unique(found)
+        if found := conventions.tags_in(self.region):
+            return found
         tags = [clean(el.get("content")) for el in self.doc.xpath('//meta[@property="article:tag"]')]
-        return unique(t for t in tags if t)
+        return unique(t for t in tags if t) or conventions.keywords(meta(self.doc, "news_keywords", "keywords"))
 
     @field
     def blocks(self) -> list[Block]:
@@ -174,6 +184,11 @@ class Page:
         return found if found is not None else self.doc
 
     @cached_property
+    def region(self) -> HtmlElement:
+        """The part of the page that is the article (header, body, byline, tags): where conventions look."""
+        return self.scope
+
+    @cached_property
     def article_ld(self) -> dict[str, Any]:
         return json_ld(self.doc, *ARTICLE_TYPES)
 
@@ -184,7 +199,11 @@ class Page:
         return read_body(self.prepare_container(copy.deepcopy(self.container)), self.url, self.rules)
 
     def prepare_container(self, container: HtmlElement) -> HtmlElement:
-        """Drops what a template keeps inside its container but outside the article (its header)."""
+        """Drops what a template keeps inside its container but outside the article: the closing byline
+        (and, in templates that have one there, the header)."""
+        byline = conventions.byline_paragraph(container)
+        if byline is not None:
+            byline.drop_tree()
         return container
 
     def plausible(self, *candidates: datetime | None) -> datetime | None:

@@ -37,4 +37,4 @@ class CurrentPage(Page):
     def prepare_container(self, container: HtmlElement) -> HtmlElement:
         for header in container.cssselect(sel.HEADER):
             header.drop_tree()
-        return container
+        return super().prepare_container(container)

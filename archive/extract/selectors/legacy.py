@@ -7,7 +7,6 @@ TITLE: tuple[str, ...] = ("h1.title-detail",)
 MARKERS: tuple[str, ...] = (CONTAINER, TITLE[0])
 LEAD: tuple[str, ...] = ("div.sapo-detail",)
 DATE: tuple[str, ...] = (".box-date .date-post", ".date-post")
-AUTHOR_PARAGRAPH = 'p[style*="right"]'  # the byline is the body's last, right-aligned, bold paragraph
 BREADCRUMB = "div.breadcrumb-detail a"
 TAGS: tuple[str, ...] = ("div.box-tags a",)
 POST_ID: tuple[str, ...] = ('input[name="post_id"]', "ul.rating-star[data-id]")

@@ -1,0 +1,126 @@
+"""Where news pages conventionally put what a template's own selectors did not find: the site layer
+every page object falls back to, whatever template it was detected as (or none).
+
+Each reader takes the part of the page that belongs to the article (`region`) and skips what sits in
+lists of other articles, so a related list's dates, the header's clock or the sidebar's authors are
+never read as the article's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from lxml.html import HtmlElement
+
+from archive.extract import dates
+from archive.extract.html import clean, select, text_of
+
+AUTHOR_SELECTORS = (
+    "[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", "a[class*=author]",
+    "[class*=author] [class*=name]", ".byline", "[class*=tacgia]", "[class*=tac-gia]", "[class*=nguoi-viet]",
+    "[class*=author]",
+)
+AUTHOR_LABEL = re.compile(r"^(?:Tác giả|Bài(?: và ảnh)?|Người viết|Phóng viên|Ảnh|By|Written by)\s*:?\s*", re.I)
+SOURCE_LINE = re.compile(r"^Theo\s", re.I)  # "Theo VnExpress": where a story came from, not who wrote it
+MAX_BYLINE = 80
+BYLINE_CLASS = re.compile(r"author|byline|tacgia|tac-gia|nguoi-viet", re.I)
+
+TAG_CONTAINERS = ("[class*=tag]", "[class*=keyword]", "[class*=tu-khoa]", "[class*=tukhoa]")
+TAG_LABEL = re.compile(r"^(?:Tags?|Từ khóa|Từ khoá|Keywords?)\s*:?$", re.I)
+TAG_HREF = re.compile(r"/tags?/|-ptag\.html|[?&](?:q|keyword|tag)=|/tim-kiem|/search", re.I)
+MAX_TAGS = 30
+
+BREADCRUMB_SELECTORS = ("[class*=breadcrumb] a", "[itemtype*=BreadcrumbList] a")
+DATE_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=meta]",
+                  "[class*=publish]", "[class*=ngay]")
+
+
+def in_listing(el: HtmlElement, region: HtmlElement) -> bool:
+    """Whether `el` sits in a list item or a link, below `region`: a list of other articles."""
+    for ancestor in el.iterancestors():
+        if ancestor is region:
+            return False
+        if ancestor.tag in ("li", "a"):
+            return True
+    return False
+
+
+def byline_text(text: str) -> str:
+    """A byline without its label; empty if it is a source line or too long to be a byline."""
+    text = AUTHOR_LABEL.sub("", clean(text))
+    if not text or len(text) > MAX_BYLINE or SOURCE_LINE.match(text):
+        return ""
+    return text
+
+
+def author_line(region: HtmlElement) -> str:
+    for selector in AUTHOR_SELECTORS:
+        for el in select(region, selector):
+            if not in_listing(el, region) and (text := byline_text(text_of(el))):
+                return text
+    return ""
+
+
+def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
+    """The body's last paragraph when it is a byline: right-aligned or all bold, short, and no sentence."""
+    paragraphs = [p for p in container.iter("p") if text_of(p)]
+    if not paragraphs:
+        return None
+    last = paragraphs[-1]
+    text = text_of(last)
+    style = (last.get("style") or "").replace(" ", "").lower()
+    bold = last.find(".//strong") if last.find(".//strong") is not None else last.find(".//b")
+    right = "text-align:right" in style or (last.get("align") or "").lower() == "right"
+    all_bold = bold is not None and text_of(bold) == text
+    named = BYLINE_CLASS.search(last.get("class") or "") is not None
+    if not (right or all_bold or named) or len(text) > MAX_BYLINE or text.endswith((".", ":", "?", "!")):
+        return None
+    return last if byline_text(text) else None
+
+
+def tag_texts(links: Iterable[HtmlElement]) -> list[str]:
+    return list(dict.fromkeys(t for a in links if (t := clean(text_of(a).lstrip("#")))))
+
+
+def tags_in(region: HtmlElement) -> list[str]:
+    """Links in a tag or keyword block, or after a "Tags:"/"Từ khóa:" label, or that point at a tag page."""
+    for selector in TAG_CONTAINERS:
+        for box in select(region, selector):
+            links = box.findall(".//a")
+            if 0 < len(links) <= MAX_TAGS and not in_listing(box, region) and (found := tag_texts(links)):
+                return found
+    for el in region.iter():
+        if isinstance(el.tag, str) and el.tag not in ("a", "li") and TAG_LABEL.match(clean(el.text or "")):
+            parent = el.getparent()
+            links = [a for a in (parent if parent is not None else el).iter("a")]
+            if 0 < len(links) <= MAX_TAGS and (found := tag_texts(links)):
+                return found
+    links = [a for a in region.iter("a") if TAG_HREF.search(a.get("href") or "") and not in_listing(a, region)]
+    return tag_texts(links) if len(links) <= MAX_TAGS else []
+
+
+def keywords(value: str) -> list[str]:
+    """A `keywords` meta line, split on commas."""
+    return list(dict.fromkeys(t for part in re.split(r"[,;]", value) if (t := clean(part))))
+
+
+def breadcrumbs(doc: HtmlElement) -> list[str]:
+    for selector in BREADCRUMB_SELECTORS:
+        if names := [text_of(a) for a in select(doc, selector)]:
+            return [n for n in names if n]
+    return []
+
+
+def header_date(region: HtmlElement) -> datetime | None:
+    """The article's own date line: a `time` element or a date-like class in the article's region, never
+    one inside a list of other articles."""
+    for selector in DATE_SELECTORS:
+        for el in select(region, selector):
+            if in_listing(el, region):
+                continue
+            found = dates.parse_any(el.get("datetime")) or dates.parse_visible(text_of(el))
+            if found:
+                return found
+    return None
