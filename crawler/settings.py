@@ -79,10 +79,10 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("DDDN_CHROMIUM", "/usr/bin/chromium"),
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--no-first-run",
-             # one renderer process for the site's pages, and nothing a crawler never uses
-             "--renderer-process-limit=1", "--disable-site-isolation-trials",
+             # few renderer processes for the site's pages, and nothing a crawler never uses
+             "--renderer-process-limit=2", "--disable-site-isolation-trials",
              "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints",
-             "--disable-extensions", "--disable-dev-shm-usage", "--js-flags=--max-old-space-size=256"],
+             "--disable-extensions", "--disable-dev-shm-usage"],
 }
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
