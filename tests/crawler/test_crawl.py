@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -142,8 +143,11 @@ def test_script_built_articles_are_rendered_and_archived(tmp_path: Path, chromiu
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
     with Replica(articles=200, seed=36) as rep:
         emag = {sid: t for sid, t in live(rep).items() if t["kind"] == "emagazine"}
-        result = crawl(rep, db)
+        # recycle the browser's context every two renders, and shut it after a second with nothing to render
+        result = crawl(rep, db, DDDN_BROWSER_RECYCLE_PAGES="2", DDDN_BROWSER_IDLE_SECONDS="1")
     assert emag and result.returncode == 0, result.stderr[-3000:]
+    recycled = re.search(r"'dddn/browser/recycled': (\d+)", result.stderr)
+    assert len(emag) >= 4 and recycled and int(recycled[1]) >= 1, "contexts are recycled, and the crawl goes on"
     found = archived(db)
     for sid, truth in emag.items():
         assert found[sid]["versions"] == 1
