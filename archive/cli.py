@@ -166,10 +166,7 @@ def db_upgrade(ctx: click.Context) -> None:
         click.echo(f"{archive.safe_url}: schema up to date")
         with archive.transaction() as session:
             if search_index.is_missing(session):
-                with progress() as bar:
-                    task = bar.add_task("indexing", total=search_index.articles_to_index(session))
-                    count = search_index.rebuild(session, on_article=lambda: bar.advance(task))
-                click.echo(f"indexed {count:,} articles for search")
+                click.echo(f"indexed {rebuild_index(session):,} articles for search")
 
 
 @cli.command("import")
@@ -385,7 +382,8 @@ def search_cmd(ctx: click.Context, query: str, section: str | None, since: datet
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
     else:
-        write_csv(rows, sys.stdout)
+        sys.stdout.flush()
+        export.write_csv(sys.stdout.buffer, rows, list(HIT_FIELDS))
 
 
 def print_hits(results: Results, query: str) -> None:
@@ -400,14 +398,6 @@ def print_hits(results: Results, query: str) -> None:
         table.add_row(str(hit.id), local(hit.published).removesuffix(" ICT (+07:00)"), cell, hit.section,
                       hit.author, f"{hit.score:.2f}")
     console.print(table)
-
-
-def write_csv(rows: list[dict[str, Any]], stream: Any) -> None:
-    import csv
-
-    writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(HIT_FIELDS))
-    writer.writeheader()
-    writer.writerows(rows)
 
 
 @cli.command("export")
@@ -469,10 +459,15 @@ def index_rebuild(ctx: click.Context) -> None:
 
         archive index rebuild
     """
-    with opened(ctx) as archive, archive.transaction() as session, progress() as bar:
-        task = bar.add_task("indexing", total=search_index.articles_to_index(session))
-        count = search_index.rebuild(session, on_article=lambda: bar.advance(task))
+    with opened(ctx) as archive, archive.transaction() as session:
+        count = rebuild_index(session)
     click.echo(f"indexed {count:,} articles")
+
+
+def rebuild_index(session: Session) -> int:
+    with progress() as bar:
+        task = bar.add_task("indexing", total=search_index.articles_to_index(session))
+        return search_index.rebuild(session, on_article=lambda: bar.advance(task))
 
 
 @cli.command("runs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal
 
@@ -46,7 +46,7 @@ def export(session: Session, fmt: Format, out: BinaryIO, query: str | None = Non
     if fmt == "jsonl":
         return _write_jsonl(out, rows)
     if fmt == "csv":
-        return _write_csv(out, rows)
+        return write_csv(out, rows)
     return _write_parquet(out, rows, _columns(session, versions))
 
 
@@ -109,9 +109,13 @@ def _write_jsonl(out: BinaryIO, rows: Iterator[dict[str, Any]]) -> int:
     return n
 
 
-def _write_csv(out: BinaryIO, rows: Iterator[dict[str, Any]]) -> int:
+def write_csv(out: BinaryIO, rows: Iterable[dict[str, Any]], fieldnames: list[str] | None = None) -> int:
+    """UTF-8 CSV, columns from the first row; with `fieldnames`, the header is written even without rows."""
     stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer: csv.DictWriter[str] | None = None
+    if fieldnames is not None:
+        writer = csv.DictWriter(stream, fieldnames=fieldnames)
+        writer.writeheader()
     n = 0
     for row in rows:
         if writer is None:

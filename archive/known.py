@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from archive import versions
 from archive.models import Article, Fetch, UTCDateTime, Version
 from archive.vocab import ArticleStatus
 
@@ -34,15 +35,11 @@ def known_pages(session: Session) -> dict[str, Known]:
         select(Fetch.canonical_url,
                type_coerce(func.max(func.coalesce(Fetch.server_date, Fetch.fetched_at)), UTCDateTime()))
         .where(Fetch.status.in_(CONFIRMED)).group_by(Fetch.canonical_url))}
-    out = {url: Known(etag, modified, checked.get(url), None) for url, (etag, modified) in validators.items()}
-    newest = (select(Version.article_id, func.max(Version.number).label("n")).group_by(Version.article_id)
-              .subquery())
-    articles = session.execute(
+    newest = versions.latest_numbers()
+    published: dict[str, datetime | None] = {url: when for url, when in session.execute(
         select(Article.canonical_url, Version.published)
         .join(newest, newest.c.article_id == Article.id)
-        .join(Version, (Version.article_id == Article.id) & (Version.number == newest.c.n))
-        .where(Article.status == ArticleStatus.LIVE))
-    for url, published in articles:
-        etag, modified = validators.get(url, (None, None))
-        out[url] = Known(etag, modified, checked.get(url), published)
-    return out
+        .join(Version, (Version.article_id == Article.id) & (Version.number == newest.c.number))
+        .where(Article.status == ArticleStatus.LIVE))}
+    return {url: Known(*validators.get(url, (None, None)), checked.get(url), published.get(url))
+            for url in validators.keys() | published.keys()}

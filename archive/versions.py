@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Subquery, delete, func, select
 from sqlalchemy.orm import Session
 
 from archive.models import Extraction, Fetch, Version
@@ -21,6 +21,12 @@ def append(session: Session, article_id: int, extraction: Extraction, fetch: Fet
     version = _version(article_id, (last.number + 1) if last else 1, extraction, fetch)
     session.add(version)
     return version
+
+
+def latest_numbers() -> Subquery:
+    """A subquery of each article's latest version number: columns `article_id` and `number`."""
+    return (select(Version.article_id, func.max(Version.number).label("number")).group_by(Version.article_id)
+            .subquery())
 
 
 def count(session: Session, article_id: int) -> int:

@@ -27,6 +27,10 @@ class Reason(StrEnum):
     SCHEDULE = "schedule"
 
 
+def is_recent(when: datetime | None, now: datetime, window: timedelta) -> bool:
+    return when is not None and when >= now - window
+
+
 def is_due(known: Known, now: datetime, schedule: tuple[timedelta, ...]) -> bool:
     """Whether the article's age crossed a schedule point since we last had it."""
     if known.published is None:
@@ -43,7 +47,7 @@ def changed_since_checked(known: Known | None, lastmod: datetime | None) -> bool
 def plan_revisits(known: Mapping[str, Known], now: datetime, window: timedelta, schedule: tuple[timedelta, ...],
                   budget: int) -> list[tuple[str, Reason]]:
     """Recent articles, then the scheduled ones, youngest first, at most `budget` of those."""
-    recent = [url for url, k in known.items() if k.published is not None and k.published >= now - window]
+    recent = [url for url, k in known.items() if is_recent(k.published, now, window)]
     taken = set(recent)
     scheduled = sorted((url for url, k in known.items() if url not in taken and is_due(k, now, schedule)),
                        key=lambda url: known[url].published or now, reverse=True)

@@ -71,7 +71,7 @@ def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
     last = paragraphs[-1]
     text = text_of(last)
     style = (last.get("style") or "").replace(" ", "").lower()
-    bold = last.find(".//strong") if last.find(".//strong") is not None else last.find(".//b")
+    bold = next(last.iter("strong", "b"), None)
     right = "text-align:right" in style or (last.get("align") or "").lower() == "right"
     all_bold = bold is not None and text_of(bold) == text
     named = BYLINE_CLASS.search(last.get("class") or "") is not None
@@ -94,7 +94,7 @@ def tags_in(region: HtmlElement) -> list[str]:
     for el in region.iter():
         if isinstance(el.tag, str) and el.tag not in ("a", "li") and TAG_LABEL.match(clean(el.text or "")):
             parent = el.getparent()
-            links = [a for a in (parent if parent is not None else el).iter("a")]
+            links = list((parent if parent is not None else el).iter("a"))
             if 0 < len(links) <= MAX_TAGS and (found := tag_texts(links)):
                 return found
     links = [a for a in region.iter("a") if TAG_HREF.search(a.get("href") or "") and not in_listing(a, region)]

@@ -27,6 +27,10 @@ def text_of(el: HtmlElement | None) -> str:
     return clean(el.text_content()) if el is not None else ""
 
 
+def is_inside(element: HtmlElement, root: HtmlElement) -> bool:
+    return any(ancestor is root for ancestor in element.iterancestors())
+
+
 @lru_cache(maxsize=512)
 def css(selector: str) -> etree.XPath:
     return CSSSelector(selector)

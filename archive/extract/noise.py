@@ -18,6 +18,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
+from archive.extract.html import is_inside
+
 
 class Kind(Enum):
     ELEMENTS = "elements"  # removes elements only
@@ -117,7 +119,7 @@ BOX_TAGS = ("div", "aside", "section")
 def strip_link_boxes(root: HtmlElement) -> None:
     """Removes the boxes inside `root` that list other articles, deciding by content, never by class."""
     for box in list(root.iterdescendants(*BOX_TAGS)):
-        if box.getparent() is None or not _inside(box, root):
+        if box.getparent() is None or not is_inside(box, root):
             continue  # already gone with a box around it
         text = " ".join(" ".join(box.itertext()).split())  # a heading's text never runs into the next line
         links = [a for a in box.iter("a") if a.get("href")]
@@ -126,10 +128,6 @@ def strip_link_boxes(root: HtmlElement) -> None:
         linked = sum(len(" ".join(" ".join(a.itertext()).split())) for a in links)
         if LISTING_LABEL.match(text) or linked / len(text) >= LINK_DENSITY:
             box.drop_tree()
-
-
-def _inside(element: HtmlElement, root: HtmlElement) -> bool:
-    return any(ancestor is root for ancestor in element.iterancestors())
 
 
 def cut_noise(text: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from archive import versions
 from archive.models import Article, Extraction, SearchDoc, Version
 from archive.search.fold import exact, fold, words
 
@@ -56,8 +57,7 @@ def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, bat
     if sqlite:
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES('delete-all')"))
     session.execute(delete(SearchDoc))
-    latest = (select(Version.article_id, func.max(Version.number).label("number"))
-              .group_by(Version.article_id).subquery())
+    latest = versions.latest_numbers()
     done, after = 0, 0
     while True:  # keyset batches: no cursor stays open while the batch is written
         rows = session.execute(

@@ -33,7 +33,7 @@ from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig
 from crawler.middlewares import RENDER_META, VALIDATORS_META
-from crawler.revisits import REASON_META, Reason, changed_since_checked, plan_revisits
+from crawler.revisits import REASON_META, Reason, changed_since_checked, is_recent, plan_revisits
 
 ARTICLE_STATUSES = [304, 404, 410]
 ABSENT = [404, 410]  # a sitemap or feed the site does not have
@@ -111,7 +111,7 @@ class DddnSpider(Spider):
         articles = {url: k for url, k in self.known.items() if self.config.rules.is_article(url)}
         for url, reason in plan_revisits(articles, self.now(), self.config.revisit, self.config.schedule,
                                          self.config.revisit_budget):
-            yield self.article_request(url, conditional=True, reason=reason)
+            yield self.article_request(url, reason)
 
     # -- discovery ------------------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
@@ -202,13 +202,17 @@ class DddnSpider(Spider):
         """A sitemap or feed. Every one is optional: the real site lacks some (no RSS for some sections, a
         sitemap that may vanish), so a 404 or 410 is noted once and the run goes on, healthy, on its
         listings. An incremental run asks conditionally: an unchanged sitemap costs a 304."""
-        meta: dict[str, Any] = {"handle_httpstatus_list": [*ABSENT, 304]}
-        known = None if self.full else self.known.get(url)
-        if known is not None and (known.etag or known.last_modified):
-            meta[VALIDATORS_META] = (known.etag, known.last_modified)
+        meta: dict[str, Any] = {"handle_httpstatus_list": [*ABSENT, 304], **({} if self.full else self.validators(url))}
         return Request(url, callback=callback, errback=self.failed, priority=-5, meta=meta)
 
-    def absent(self, response: Response) -> bool:
+    def validators(self, url: str) -> dict[str, Any]:
+        """The meta that makes a request conditional on the archived copy of `url`, if it has validators."""
+        known = self.known.get(url)
+        if known is None or not (known.etag or known.last_modified):
+            return {}
+        return {VALIDATORS_META: (known.etag, known.last_modified)}
+
+    def nothing_to_read(self, response: Response) -> bool:
         """Whether an optional source has nothing for us: it does not exist (noted once in the log), or it
         has not changed since we read it (304)."""
         if response.status == 304:
@@ -221,7 +225,7 @@ class DddnSpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
-        if self.absent(response):
+        if self.nothing_to_read(response):
             return
         try:
             sitemap = Sitemap(response.body)
@@ -235,23 +239,23 @@ class DddnSpider(Spider):
                 since = self.config.since
                 if monthly and since and (int(monthly[1]), int(monthly[2])) < (since.year, since.month):
                     continue
-                lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
+                lastmod = _lastmod(entry)
                 if not self.full and lastmod and not changed_since_checked(self.known.get(loc), lastmod):
                     continue  # the index says this sitemap has not changed since we read it
                 yield self.source_request(loc, self.parse_sitemap)
             return
         for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
             url = entry.get("loc", "")
-            lastmod = parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
+            lastmod = _lastmod(entry)
             canonical = self.config.rules.canonical(url)
             if changed_since_checked(self.known.get(canonical), lastmod):
-                yield self.article_request(canonical, conditional=True, reason=Reason.LASTMOD)
+                yield self.article_request(canonical, Reason.LASTMOD)
             else:
                 yield from self.plan([(url, lastmod)])
 
     def parse_rss_index(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
-        if self.absent(response):
+        if self.nothing_to_read(response):
             return
         feeds = [urljoin(response.url, h) for h in response.css("a::attr(href)").getall() if "/rss/" in h]
         for feed in feeds if self.full else feeds[:1]:
@@ -259,7 +263,7 @@ class DddnSpider(Spider):
 
     def parse_rss(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
-        if self.absent(response):
+        if self.nothing_to_read(response):
             return
         assert isinstance(response, TextResponse)
         entries = []
@@ -290,7 +294,7 @@ class DddnSpider(Spider):
                 requests.append(self.article_request(canonical))
                 keep_walking = True
             elif self.recent(when or known.published):
-                requests.append(self.article_request(canonical, conditional=True, reason=Reason.WINDOW))
+                requests.append(self.article_request(canonical, Reason.WINDOW))
                 keep_walking = True
         if self.full and any_entry and (self.config.since is None or requests):
             keep_walking = True
@@ -301,17 +305,15 @@ class DddnSpider(Spider):
         return self.site_clock or datetime.now(UTC)
 
     def recent(self, when: datetime | None) -> bool:
-        return when is not None and when >= self.now() - self.config.revisit
+        return is_recent(when, self.now(), self.config.revisit)
 
-    def article_request(self, url: str, conditional: bool = False, reason: Reason | None = None) -> Request:
-        """`conditional`: the archived copy's validators go along, for a 304 if nothing changed. `reason`:
-        why an archived article is fetched again, counted when it is."""
+    def article_request(self, url: str, revisit: Reason | None = None) -> Request:
+        """`revisit`: why an archived article is fetched again (counted when it is); its archived copy's
+        validators go along, for a 304 if nothing changed."""
         meta: dict[str, Any] = {"dddn_kind": "article", "handle_httpstatus_list": ARTICLE_STATUSES}
-        if reason is not None:
-            meta[REASON_META] = reason
-        known = self.known.get(url) if conditional else None
-        if known is not None and (known.etag or known.last_modified):
-            meta[VALIDATORS_META] = (known.etag, known.last_modified)
+        if revisit is not None:
+            meta[REASON_META] = revisit
+            meta.update(self.validators(url))
         if self.config.browser_urls.search(url):
             meta.update(RENDER_META)
         return Request(url, callback=self.parse_article, errback=self.failed, meta=meta, priority=10)
@@ -323,14 +325,16 @@ class DddnSpider(Spider):
         yield self.fetched(response)
 
     def fetched(self, response: Response) -> FetchRecord:
-        """The fetch as the archive keeps it; the site's Date header also sets our idea of "now"."""
-        self.clock(response)
+        """The fetch as the archive keeps it; its Date header also moves our idea of the site's clock."""
         requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url
-        return FetchRecord(
+        record = FetchRecord(
             requested_url=requested, final_url=response.url, status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
             body=response.body if response.status != 304 else None, fetched_at=datetime.now(UTC),
             rendered=Rendering.BROWSER if response.meta.get("playwright") else Rendering.HTTP)
+        if (seen := record.server_date) is not None:
+            self.site_clock = max(self.site_clock, seen) if self.site_clock else seen
+        return record
 
     def failed(self, failure: Any) -> None:
         """A page that could not be fetched this run (after retries): the run is incomplete, and the next
@@ -347,18 +351,12 @@ class DddnSpider(Spider):
             self.crawler.stats.inc_value(f"dddn/{kind}")
             self.crawler.stats.inc_value("dddn/errors/redirect_loop")
 
-    def clock(self, response: Response) -> None:
-        """The site's own clock (its Date header) is what "recent" is measured against."""
-        date = response.headers.get(b"Date")
-        if date:
-            try:
-                seen = parsedate_to_datetime(date.decode("latin-1"))
-            except (TypeError, ValueError):
-                return
-            self.site_clock = max(self.site_clock, seen) if self.site_clock else seen
-
     def links(self, response: Response, selector: str) -> list[tuple[str, datetime | None]]:
         return [(urljoin(response.url, h), None) for h in response.css(f"{selector}::attr(href)").getall()]
+
+
+def _lastmod(entry: dict[str, Any]) -> datetime | None:
+    return parse_iso(entry["lastmod"]) if entry.get("lastmod") else None
 
 
 def _net_date(value: str | None) -> datetime | None:

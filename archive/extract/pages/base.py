@@ -97,10 +97,8 @@ class Page:
     @field
     def author(self) -> list[str]:
         """The template's byline, the page's conventional byline, the body's closing byline, JSON-LD, meta."""
-        text = first_text(self.scope, *self.author_selectors) or conventions.author_line(self.region)
-        if not text and (byline := conventions.byline_paragraph(self.container) if self.container is not None
-                         else None) is not None:
-            text = conventions.byline_text(text_of(byline))
+        text = (first_text(self.scope, *self.author_selectors) or conventions.author_line(self.region)
+                or self.closing_byline)
         if text:
             return split_names(text)
         return unique(n for name in ld_names(self.article_ld.get("author")) for n in split_names(name)) or (
@@ -112,7 +110,7 @@ class Page:
             dates.parse_any(ld_date(self.article_ld.get("datePublished"))),
             dates.parse_any(meta(self.doc, "article:published_time", "datePublished", "pubdate")),
             dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None,
-            conventions.header_date(self.region))
+        ) or self.plausible(conventions.header_date(self.region))  # the scan only when nothing better
 
     @field
     def updated(self) -> datetime | None:
@@ -187,6 +185,12 @@ class Page:
     def region(self) -> HtmlElement:
         """The part of the page that is the article (header, body, byline, tags): where conventions look."""
         return self.scope
+
+    @cached_property
+    def closing_byline(self) -> str:
+        """The body's last paragraph when it is a byline (see `prepare_container`, which drops it)."""
+        byline = conventions.byline_paragraph(self.container) if self.container is not None else None
+        return conventions.byline_text(text_of(byline)) if byline is not None else ""
 
     @cached_property
     def article_ld(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 
 from archive.extract import dates, noise
 from archive.extract.blocks import Body, read_body
-from archive.extract.html import clean, text_of
+from archive.extract.html import clean, is_inside, text_of
 from archive.extract.model import FALLBACK_USED, Block
 from archive.extract.pages.base import DATELINE, Page, split_names
 from archive.extract.pages.fields import field
@@ -73,7 +73,7 @@ class GenericPage(Page):
         if container is None:
             return self.doc
         title = next((h for h in self.doc.iter("h1") if text_of(h)), None)
-        if title is None or _inside(title, container):
+        if title is None or is_inside(title, container):
             return container
         ancestors = set(container.iterancestors())
         return next((a for a in title.iterancestors() if a in ancestors), self.doc)
@@ -84,7 +84,7 @@ class GenericPage(Page):
         if self.container is not None:
             read = read_body(self.prepare_container(copy.deepcopy(self.container)), self.url, self.rules)
             read.blocks = [b for b in read.blocks if not self._is_header(b)]
-            if len(" ".join(b.text or " ".join(b.items) for b in read.blocks)) >= MIN_RECOVERED * len(text):
+            if len("\n".join(line for b in read.blocks for line in b.lines())) >= MIN_RECOVERED * len(text):
                 return read
         return Body([Block("paragraph", line) for line in self.lines])
 
@@ -117,7 +117,3 @@ class GenericPage(Page):
 
 def _depth(el: HtmlElement) -> int:
     return sum(1 for _ in el.iterancestors())
-
-
-def _inside(element: HtmlElement, root: HtmlElement) -> bool:
-    return any(a is root for a in element.iterancestors())
