@@ -19,10 +19,11 @@ from archive.extract.html import clean, select, text_of
 
 AUTHOR_SELECTORS = (
     "[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", "a[class*=author]",
-    "[class*=author] [class*=name]", ".byline", "[class*=tacgia]", "[class*=tac-gia]", "[class*=nguoi-viet]",
-    "[class*=author]",
+    "[class*=author] [class*=name]", "[class*=author] a", ".byline", "[class*=tacgia]", "[class*=tac-gia]",
+    "[class*=nguoi-viet]", "[class*=author]",
 )
-AUTHOR_LABEL = re.compile(r"^(?:Tác giả|Bài(?: và ảnh)?|Người viết|Phóng viên|Ảnh|By|Written by)\s*:?\s*", re.I)
+AUTHOR_LABEL = re.compile(r"^(?:Tác giả|Bài(?: và ảnh)?|Người viết|Phóng viên|Ảnh|(?:Đăng |Viết )?bởi|By|Written by)"
+                          r"\s*:?\s*", re.I)
 SOURCE_LINE = re.compile(r"^Theo\s", re.I)  # "Theo VnExpress": where a story came from, not who wrote it
 MAX_BYLINE = 80
 BYLINE_CLASS = re.compile(r"author|byline|tacgia|tac-gia|nguoi-viet", re.I)
@@ -61,6 +62,12 @@ def author_line(region: HtmlElement) -> str:
             if not in_listing(el, region) and (text := byline_text(text_of(el))):
                 return text
     return ""
+
+
+def byline_boxes(container: HtmlElement) -> list[HtmlElement]:
+    """Elements inside a body container that are bylines by their class (an author box at the end)."""
+    return [el for el in select(container, "[class*=author], .byline, [class*=tacgia], [class*=tac-gia]")
+            if byline_text(text_of(el))]
 
 
 def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
@@ -115,12 +122,9 @@ def breadcrumbs(doc: HtmlElement) -> list[str]:
 
 def header_date(region: HtmlElement) -> datetime | None:
     """The article's own date line: a `time` element or a date-like class in the article's region, never
-    one inside a list of other articles."""
-    for selector in DATE_SELECTORS:
-        for el in select(region, selector):
-            if in_listing(el, region):
-                continue
-            found = dates.parse_any(el.get("datetime")) or dates.parse_visible(text_of(el))
-            if found:
-                return found
-    return None
+    one inside a list of other articles. A date with its time wins over a date alone."""
+    lines = [el for selector in DATE_SELECTORS for el in select(region, selector) if not in_listing(el, region)]
+    for el in lines:
+        if found := dates.parse_any(el.get("datetime")) or dates.parse_visible(text_of(el)):
+            return found
+    return next((found for el in lines if (found := dates.parse_day(text_of(el)))), None)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 
-from lxml import etree
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from archive.extract.html import is_inside
@@ -47,12 +45,6 @@ class NoiseRule:
         if self.triggers and not any(t in folded for t in self.triggers):
             return False
         return self.regex.search(text) is not None
-
-    @cached_property
-    def xpath(self) -> etree.XPath | None:
-        if not self.selectors:
-            return None
-        return etree.XPath(" | ".join(CSSSelector(s).path for s in self.selectors))
 
     @cached_property
     def regex(self) -> re.Pattern[str] | None:
@@ -99,13 +91,48 @@ LINE_RULES = tuple(rule for rule in RULES if rule.kind is Kind.LINES)
 CUT_RULES = tuple(rule for rule in RULES if rule.kind is Kind.CUT)
 
 
+@dataclass(frozen=True)
+class ElementMatcher:
+    """The rules' selectors, which are all simple (`.class`, `#id`, `tag`, `[id^='prefix']`), matched in
+    one walk of the tree: lxml's XPath for a class selector re-tokenises every element's class attribute
+    once per selector, and costs more than the rest of reading a body."""
+
+    tags: frozenset[str]
+    classes: frozenset[str]
+    ids: frozenset[str]
+    id_prefixes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, selectors: list[str]) -> ElementMatcher:
+        parts: dict[str, list[str]] = {"class": [], "id": [], "tag": [], "prefix": []}
+        for selector in selectors:
+            m = SIMPLE_SELECTOR.match(selector)
+            if m is None:
+                raise ValueError(f"noise selector {selector!r}: only .class, #id, tag or [id^='prefix']")
+            kind = next(k for k, v in m.groupdict().items() if v)
+            parts[kind].append(m[kind])
+        return cls(frozenset(parts["tag"]), frozenset(parts["class"]), frozenset(parts["id"]), tuple(parts["prefix"]))
+
+    def __call__(self, el: HtmlElement) -> bool:
+        if el.tag in self.tags:
+            return True
+        element_id = el.get("id")
+        if element_id and (element_id in self.ids or element_id.startswith(self.id_prefixes)):
+            return True
+        classes = el.get("class")
+        return bool(classes) and not self.classes.isdisjoint(classes.split())
+
+
+SIMPLE_SELECTOR = re.compile(r"^(?:\.(?P<class>[\w-]+)|#(?P<id>[\w-]+)|(?P<tag>[a-z][a-z0-9]*)|"
+                             r"\[id\^='(?P<prefix>[\w-]+)'\])$")
+NOISE_ELEMENT = ElementMatcher.of([s for rule in RULES for s in rule.selectors])
+
+
 def strip_elements(root: HtmlElement) -> None:
     """Removes every element any rule selects, keeping the text that follows it."""
-    for rule in RULES:
-        if rule.xpath is not None:
-            for el in rule.xpath(root):
-                if el.getparent() is not None:
-                    el.drop_tree()
+    for el in [el for el in root.iterdescendants() if isinstance(el.tag, str) and NOISE_ELEMENT(el)]:
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 # A box inside the article is the newsroom's factbox (OneCMS `sc-hightlight-box`, say), which is text of
@@ -149,8 +176,3 @@ def find_noise(text: str) -> list[str]:
     """Names of the rules whose patterns still match somewhere in `text`."""
     folded = text.casefold()
     return [rule.name for rule in RULES if rule.search(text, folded)]
-
-
-def prune_xpaths() -> list[str]:
-    """The element rules as XPath, for trafilatura's `prune_xpath` in the generic fallback."""
-    return [CSSSelector(s).path for rule in RULES for s in rule.selectors]

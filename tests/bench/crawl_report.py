@@ -60,11 +60,11 @@ def memory_by_role(pid: int) -> dict[str, int]:
     return roles
 
 
-def crawl_once(base: str, db: str) -> tuple[float, list[tuple[float, dict[str, int]]], dict[str, int]]:
+def crawl_once(base: str, db: str, **settings: str) -> tuple[float, list[tuple[float, dict[str, int]]], dict[str, int]]:
     args = [sys.executable, "-m", "scrapy", "crawl", "dddn", "-s", f"DDDN_BASE_URL={base}",
             "-s", f"ARCHIVE_DB_URL={db}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
             "-s", "CONCURRENT_REQUESTS=32", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "DDDN_PROGRESS=False",
-            "-s", "LOG_LEVEL=WARNING"]
+            "-s", "LOG_LEVEL=WARNING", *(arg for name, value in settings.items() for arg in ("-s", f"{name}={value}"))]
     started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     samples: list[tuple[float, dict[str, int]]] = []
