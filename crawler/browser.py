@@ -38,12 +38,15 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         self.in_flight = 0
         self.since_recycle = 0
         self.idle_timer: asyncio.TimerHandle | None = None
+        # Held while contexts or the browser are being closed: no render starts on one that is going away.
+        self.closing = asyncio.Lock()
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
-        self.in_flight += 1
+        async with self.closing:
+            self.in_flight += 1
         try:
             response: Response = await super()._download_request(request, spider)
             return response
@@ -56,9 +59,11 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
     async def _settle(self) -> None:
         """Between renders: recycle the contexts if due, and arm the quiet-spell timer."""
         if self.recycle_pages and self.since_recycle >= self.recycle_pages:
-            self.since_recycle = 0
-            await self._close_contexts()
-            self.stats.inc_value("dddn/browser/recycled")
+            async with self.closing:
+                if self.in_flight == 0:  # a render may have started while we waited
+                    self.since_recycle = 0
+                    await self._close_contexts()
+                    self.stats.inc_value("dddn/browser/recycled")
         if self.idle_seconds > 0:
             loop = asyncio.get_running_loop()
             self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_browser()))
@@ -68,7 +73,7 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
             await asyncio.gather(*[w.context.close() for w in list(self.context_wrappers.values())])
 
     async def _shut_browser(self) -> None:
-        async with self.browser_launch_lock:
+        async with self.closing, self.browser_launch_lock:
             if self.in_flight or not hasattr(self, "browser"):
                 return
             browser = self.browser
