@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import re
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import lxml.html
 import pytest
@@ -136,6 +138,36 @@ def test_careless_etags_change_on_every_request(faulty: Replica) -> None:
     one, two = fetch(url), fetch(url)
     assert one.headers["etag"] != two.headers["etag"]
     assert fetch(url, headers={"If-None-Match": two.headers["etag"]}).status == 200
+
+
+def test_waf_refuses_for_a_while_then_heals(faulty: Replica) -> None:
+    hits = first_hits(faulty, "waf")
+    refused = [url for url, h in hits if isinstance(h, Fetched) and h.status == 403]
+    assert 0 < len(refused) < len(hits)
+    pages = [h.text for _, h in hits if isinstance(h, Fetched) and h.status == 403]
+    assert all("blocked by our security system" in page for page in pages)
+    lengths = []
+    for url in refused:
+        answers = 1  # the first was a refusal; at most six in all
+        while fetch(url).status != 200:
+            answers += 1
+            assert answers <= 6, url
+        lengths.append(answers + 1)
+        assert fetch(url).status == 200
+    assert max(lengths) > 2, "some refusals outlast a few quick retries"
+
+
+def test_stale_lastmod_is_the_publication_and_never_moves() -> None:
+    with Replica(articles=300, seed=6, faults="stale-lastmod") as rep:
+        edited = next(a for a in rep.site.visible() if a.edits and a.edits[0][0] <= rep.site.now)
+        month = f"sitemap-article-{edited.published:%Y-%m}.xml"
+        sitemap = fetch(f"{rep.base_url}/{month}").text
+        entry = re.search(rf"<loc>[^<]*{edited.path}</loc><lastmod>([^<]+)</lastmod>", sitemap)
+        assert entry and datetime.fromisoformat(entry[1]) == edited.published + timedelta(seconds=1)
+        rep.set_faults("none")
+        honest = fetch(f"{rep.base_url}/{month}").text
+        assert re.search(rf"{edited.path}</loc><lastmod>{re.escape(edited.updated_at(rep.site.now).isoformat())}<",
+                         honest)
 
 
 def test_chaos_mixes_fault_kinds(faulty: Replica) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -32,7 +33,7 @@ def walk_current(base: str, path: str, between_pages: object = None) -> list[int
     ids = [int(li.get("pid")) for li in doc.cssselect("ul.onecms__loading > li[pid]")]
     more = doc.cssselect("div.c-more")[0]
     calls = 0
-    while True:
+    while ids:
         spec = f"{more.get('data-type')}_{more.get('data-keyword')}_{min(ids)}_{more.get('data-channel')}_0"
         items = fetch(f"{base}/api/getMoreArticle/{spec}").json()
         if not items:
@@ -41,17 +42,19 @@ def walk_current(base: str, path: str, between_pages: object = None) -> list[int
         calls += 1
         if callable(between_pages) and calls == 2:
             between_pages()
+    return ids
 
 
 def walk_legacy(base: str, path: str, between_pages: object = None) -> list[int]:
-    """Numbered pages, following the "»" link until there is none."""
+    """Numbered pages (`/{category}/page-{P}.html`), following the "»" link until there is none."""
     url, ids, pages = base + path, [], 0
     while url:
         page = fetch(url)
         assert page.status == 200, url
         doc = lxml.html.fromstring(page.text)
-        ids += [int(ID_RE.search(a.get("href"))[1]) for a in doc.cssselect("div.list-news h3.title-news a")]
-        nxt = doc.cssselect("div.pagination a.next")
+        ids += [int(ID_RE.search(a.get("href"))[1]) for a in doc.cssselect("div.danh-sach-bai-viet h2.post-title a")]
+        nxt = doc.cssselect("ul.pagination a.next")
+        assert not nxt or re.search(r"/page-\d+\.html$", nxt[0].get("href"))
         url = nxt[0].get("href") if nxt else ""
         pages += 1
         if callable(between_pages) and pages == 2:
@@ -67,7 +70,7 @@ def test_latest_listing_reaches_every_live_article_once_through_the_api(replica:
 
 def test_leaf_sections_partition_the_live_articles(replica: Replica) -> None:
     seen: list[int] = []
-    for section in replica.site.leaves:
+    for section in replica.site.leaves + replica.site.extra_leaves:
         ids = walk_current(replica.base_url, f"/{section.path}")
         assert len(ids) == len(set(ids)), section.path
         seen += ids
@@ -75,7 +78,7 @@ def test_leaf_sections_partition_the_live_articles(replica: Replica) -> None:
 
 
 def test_legacy_numbered_pages_reach_every_live_article_once(legacy_replica: Replica) -> None:
-    ids = walk_legacy(legacy_replica.base_url, "/tin-moi-nhat")
+    ids = walk_legacy(legacy_replica.base_url, "/tin-moi-nhat-c1")
     assert len(ids) == len(set(ids))
     assert set(ids) == live_ids(legacy_replica)
     assert all(i < 1_000_000 for i in ids), "legacy ids have 6 digits"
@@ -92,7 +95,7 @@ def test_api_cursor_neither_misses_nor_repeats_while_articles_are_published(fres
 def test_numbered_pages_shift_under_new_articles_and_repeat_items() -> None:
     with Replica(articles=120, seed=11, now=LEGACY_NOW) as rep:
         before = live_ids(rep)
-        ids = walk_legacy(rep.base_url, "/tin-moi-nhat", lambda: rep.advance(6))
+        ids = walk_legacy(rep.base_url, "/tin-moi-nhat-c1", lambda: rep.advance(6))
         assert before & live_ids(rep) <= set(ids)
         assert len(ids) > len(set(ids)), "new articles push old ones onto the next page"
 
@@ -110,9 +113,55 @@ def test_api_json_has_the_real_field_names(replica: Replica) -> None:
     items = fetch(f"{replica.base_url}/api/getMoreArticle/channel_empty_{newest + 1}_1_0").json()
     assert items[0]["PublisherId"] == newest
     assert set(items[0]) == {"PublisherId", "LinktoMe2", "Title", "Headlines", "Thumbnail_Small",
-                             "Time_ddMMyyyyHHmm", "PublishedTime"}
+                             "Thumbnail_Square", "Time_ddMMyyyyHHmm", "Time_yyyyMMddHHmmss", "PublishedTime",
+                             "CommentCount", "TitleIcon16"}
     assert re.fullmatch(r"/Date\(\d{13}\)/", items[0]["PublishedTime"])
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", items[0]["Time_ddMMyyyyHHmm"])
+    assert re.fullmatch(r"\d{14}", items[0]["Time_yyyyMMddHHmmss"])
+    newest_first = fetch(f"{replica.base_url}/api/getMoreArticle/channel_empty_0_1_0").json()
+    assert newest_first == items, "pid 0 asks for the newest items"
+
+
+def test_legacy_categories_have_their_own_urls(legacy_replica: Replica, replica: Replica) -> None:
+    base = legacy_replica.base_url
+    assert fetch(base + "/kinh-te-c32").status == 200
+    assert fetch(base + "/tin-moi-nhat-c1/page-2.html").status == 200
+    assert fetch(base + "/chinh-tri-xa-hoi/kinh-te").status == 404, "OneCMS paths did not exist yet"
+    wrong = fetch(base + "/kinh-te-moi-c32/page-2.html")
+    assert (wrong.status, wrong.headers["location"]) == (301, base + "/kinh-te-c32/page-2.html")
+    moved = fetch(replica.base_url + "/kinh-te-c32/page-3.html")
+    assert (moved.status, moved.headers["location"]) == (301, replica.base_url + "/chinh-tri-xa-hoi/kinh-te")
+
+
+def test_menus_list_the_real_sections(replica: Replica, legacy_replica: Replica) -> None:
+    current = lxml.html.fromstring(fetch(replica.base_url + "/").text)
+    paths = {urlsplit(a.get("href")).path for a in current.cssselect("a")}
+    assert {"/vcci/doanh-nghiep-hang-dau-viet-nam", "/phap-luat/24h", "/tin-luu-tru", "/o-to-xe-may"} <= paths
+    legacy = fetch(legacy_replica.base_url + "/").text
+    assert "/chong-hang-gia-c148" in legacy and "/nguoi-tot-viec-tot-c20" in legacy
+
+
+def test_feeds_are_those_the_index_lists(replica: Replica) -> None:
+    index = lxml.html.fromstring(fetch(replica.base_url + "/rss").text)
+    feeds = [a.get("href") for a in index.cssselect("ul.rss-list a")]
+    assert "/rss/doanh-nghiep" in feeds and "/rss/ngan-hang-chung-khoan/chung-khoan" in feeds
+    assert all(fetch(replica.base_url + f).status == 200 for f in feeds[:5])
+    for guess in ("/rss/kinh-te.rss", "/rss/kinh-te", "/feed", "/rss/tin-tuc-chung-khoan-27.rss"):
+        assert fetch(replica.base_url + guess).status == 404, guess
+
+
+def test_per_day_sitemaps() -> None:
+    with Replica(articles=120, seed=5, sitemaps="daily") as rep:
+        index = fetch(rep.base_url + "/sitemap.xml").text
+        children = re.findall(r"<loc>[^<]*/(sitemap-[^<]+)</loc>", index)
+        assert "sitemap-event.xml" in children
+        days = [c for c in children if re.fullmatch(r"sitemap-article-\d{4}-\d\d-\d\d\.xml", c)]
+        assert days and not any(re.fullmatch(r"sitemap-article-\d{4}-\d\d\.xml", c) for c in children)
+        listed = set()
+        for child in days:
+            listed |= set(re.findall(r"-(\d{6,8})\.html</loc>", fetch(f"{rep.base_url}/{child}").text))
+        assert {int(i) for i in listed} == live_ids(rep)
+        assert fetch(rep.base_url + "/sitemap-article-2026-05.xml").status == 404
 
 
 def canonical_of(html: str) -> str:
@@ -137,7 +186,7 @@ def test_url_variants_resolve_to_one_canonical_url(replica: Replica, legacy_repl
 
 
 def test_listings_link_to_url_variants(legacy_replica: Replica, replica: Replica) -> None:
-    legacy = fetch(legacy_replica.base_url + "/tin-moi-nhat").text
+    legacy = fetch(legacy_replica.base_url + "/tin-moi-nhat-c1").text
     assert re.search(r'href="http://[^"]+/[a-z-]+(/[a-z-]+)?/[a-z0-9-]+-\d{6}\.html"', legacy), "section-prefixed"
     home = fetch(replica.base_url + "/").text
     assert re.search(r"\.html\?(utm_source|fbclid|zarsrc|gidzl)=", home)
@@ -194,10 +243,10 @@ def test_template_switch_keeps_id_content_and_canonical(switching_replica: Repli
     meta = next(m for m in rep.site.visible()[2:] if legacy_variant(rep.site.seed, m)["container"] == 0)
     url = rep.base_url + meta.path
     before = fetch(url).text
-    assert 'class="content-detail"' in before
+    assert 'class="post-content"' in before
     rep.advance(2)
     after = fetch(url).text
-    assert "b-maincontent" in after and 'class="content-detail"' not in after
+    assert "b-maincontent" in after and 'class="post-content"' not in after
     assert canonical_of(before) == canonical_of(after) == url
     title = rep.site.content(meta)["title"]
     for page in (before, after):

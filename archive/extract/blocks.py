@@ -7,6 +7,7 @@ body text; ">>" paragraphs become related links.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
@@ -17,6 +18,10 @@ from archive.extract.model import Block, Image, Link
 from archive.urls import UrlRules
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A box holding one image and its caption, as themes write figures without <figure>: enternews'
+# `div.image_center_wp > img + p.image_caption`, WordPress' `div.wp-caption`, `div.image`, `div.photo`.
+IMAGE_BOX_CLASS = re.compile(r"image|img|photo|pic|caption|figure|anh", re.I)
+MAX_CAPTION = 300
 CONTAINERS = {"div", "section", "article", "main", "center", "span", "font", "strong", "em", "b", "i", "tbody"}
 
 
@@ -45,6 +50,12 @@ def image_src(img: HtmlElement, page_url: str) -> str:
     return absolute(page_url, src)
 
 
+def is_image_box(el: HtmlElement) -> bool:
+    """A `div` named as an image box that holds one image and at most a caption's worth of text."""
+    return (IMAGE_BOX_CLASS.search(el.get("class") or "") is not None and len(el.findall(".//img")) == 1
+            and len(text_of(el)) <= MAX_CAPTION)
+
+
 class _Reader:
     def __init__(self, page_url: str, rules: UrlRules) -> None:
         self.page_url, self.rules = page_url, rules
@@ -70,6 +81,8 @@ class _Reader:
                 self.figure(child)
             elif tag == "img":
                 self.body.images.append(Image(image_src(child, self.page_url)))
+            elif tag == "div" and is_image_box(child):
+                self.body.images.append(Image(image_src(next(child.iter("img")), self.page_url), text_of(child)))
             elif tag in CONTAINERS:
                 self.walk(child)
             elif tag == "br" or not tag:

@@ -26,6 +26,7 @@ AUTHOR_LABEL = re.compile(r"^(?:Tác giả|Bài(?: và ảnh)?|Người viết|P
                           r"\s*:?\s*", re.I)
 SOURCE_LINE = re.compile(r"^Theo\s", re.I)  # "Theo VnExpress": where a story came from, not who wrote it
 MAX_BYLINE = 80
+SHARE_LINK = re.compile(r"share|sharer|zalo\.me|twitter\.com/intent|mailto:|javascript:", re.I)
 BYLINE_CLASS = re.compile(r"author|byline|tacgia|tac-gia|nguoi-viet", re.I)
 
 TAG_CONTAINERS = ("[class*=tag]", "[class*=keyword]", "[class*=tu-khoa]", "[class*=tukhoa]")
@@ -49,8 +50,9 @@ def in_listing(el: HtmlElement, region: HtmlElement) -> bool:
 
 
 def byline_text(text: str) -> str:
-    """A byline without its label; empty if it is a source line or too long to be a byline."""
-    text = AUTHOR_LABEL.sub("", clean(text))
+    """A byline without its label or what follows a bar ("Thu Hà | Chia sẻ"); empty if it is a source
+    line or too long to be a byline."""
+    text = AUTHOR_LABEL.sub("", clean(text.split("|")[0]))
     if not text or len(text) > MAX_BYLINE or SOURCE_LINE.match(text):
         return ""
     return text
@@ -59,7 +61,9 @@ def byline_text(text: str) -> str:
 def author_line(region: HtmlElement) -> str:
     for selector in AUTHOR_SELECTORS:
         for el in select(region, selector):
-            if not in_listing(el, region) and (text := byline_text(text_of(el))):
+            if in_listing(el, region) or SHARE_LINK.search(el.get("href") or ""):
+                continue  # a byline box often carries share buttons: "Facebook" is nobody's name
+            if text := byline_text(text_of(el)):
                 return text
     return ""
 

@@ -31,6 +31,14 @@ def is_inside(element: HtmlElement, root: HtmlElement) -> bool:
     return any(ancestor is root for ancestor in element.iterancestors())
 
 
+def common_ancestor(a: HtmlElement, b: HtmlElement, default: HtmlElement) -> HtmlElement:
+    """The smallest element holding both `a` and `b` (one of them, if it holds the other)."""
+    if a is b or is_inside(b, a):
+        return a
+    ancestors = set(b.iterancestors())
+    return next((el for el in a.iterancestors() if el in ancestors), default)
+
+
 @lru_cache(maxsize=512)
 def css(selector: str) -> etree.XPath:
     return CSSSelector(selector)

@@ -40,6 +40,14 @@ ABSENT = [404, 410]  # a sitemap or feed the site does not have
 NOT_SECTIONS = re.compile(r"^/(rss|search|lien-he|quang-cao|dat-bao|an-pham|tac-gia|api|__replica__)(/|$)")
 SECTION_PATH = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)?$")
 CHANNEL_ID = re.compile(r"channelId\s*=\s*(\d+)")
+LATEST = "tin-moi-nhat"  # the listing of every section's newest articles ("-c1" in the PHP era)
+# Article links of the PHP era's listings: the enternews theme, and an older form
+LEGACY_LISTING_LINKS = ("div.danh-sach-bai-viet h2.post-title a, div.danh-sach-bai-viet h3.post-title a, "
+                        "div.list-news h3 a")
+LEGACY_LISTING_TIMES = ".created_time::text, .time-news::text, .time::text"
+NEXT_PAGE = "a[rel=next]::attr(href), .pagination a.next::attr(href), .paging a.next::attr(href)"
+PAGE_LINKS = ".pagination a, .paging a, .pager a"
+DATED_SITEMAP = re.compile(r"sitemap-article-(\d{4})-(\d{2})(?:-(\d{2}))?\.xml$")  # monthly or per day
 MORE_META = "dddn_more"  # the "Xem thêm" query of a listing: (type, keyword, channel, event)
 
 
@@ -118,8 +126,8 @@ class DddnSpider(Spider):
         yield self.fetched(response)
         yield from self.revisit_requests()
         sections = self.config.sections or self.section_paths(response)
-        for path in (["tin-moi-nhat"] + [s for s in sections if s != "tin-moi-nhat"]) if self.full else [
-                "tin-moi-nhat"]:
+        latest = next((s for s in sections if s.startswith(LATEST)), LATEST)
+        for path in ([latest] + [s for s in sections if s != latest]) if self.full else [latest]:
             yield Request(f"{self.base}/{path}", callback=self.parse_listing, errback=self.failed,
                           cb_kwargs={"page": 1}, priority=1)
         yield from self.plan(self.links(response, "a[href$='.html']"))
@@ -144,8 +152,7 @@ class DddnSpider(Spider):
                      for li in onecms]
             pids = [int(p) for p in onecms.css("::attr(pid)").getall()]
         else:  # PHP era
-            items = [(it.css("h3 a::attr(href)").get(), it.css(".time-news::text").get())
-                     for it in response.css("div.list-news .item-news")]
+            items = [(link.attrib.get("href"), _item_time(link)) for link in response.css(LEGACY_LISTING_LINKS)]
             pids = []
         entries = [(urljoin(response.url, href), parse_visible(when) if when else None) for href, when in items if href]
         requests, keep_walking = self.plan_walk(entries)
@@ -159,10 +166,10 @@ class DddnSpider(Spider):
                                   cb_kwargs={"page": page + 1}, priority=1)
 
     def next_page(self, response: Response, page: int) -> str | None:
-        found = response.css("div.pagination a.next::attr(href)").get()
-        if found:
+        """The next numbered page: the link marked as next, else the one labelled with its number."""
+        if found := response.css(NEXT_PAGE).get():
             return found
-        for link in response.css("div.pagination a, .paging a"):
+        for link in response.css(PAGE_LINKS):
             if link.css("::text").get("").strip() == str(page + 1):
                 return link.attrib.get("href")
         return None
@@ -235,9 +242,7 @@ class DddnSpider(Spider):
         if sitemap.type == "sitemapindex":
             for entry in sitemap:
                 loc = urljoin(response.url, entry.get("loc", ""))
-                monthly = re.search(r"sitemap-article-(\d{4})-(\d{2})\.xml$", loc)
-                since = self.config.since
-                if monthly and since and (int(monthly[1]), int(monthly[2])) < (since.year, since.month):
+                if self.before_since(loc):
                     continue
                 lastmod = _lastmod(entry)
                 if not self.full and lastmod and not changed_since_checked(self.known.get(loc), lastmod):
@@ -252,6 +257,14 @@ class DddnSpider(Spider):
                 yield self.article_request(canonical, Reason.LASTMOD)
             else:
                 yield from self.plan([(url, lastmod)])
+
+    def before_since(self, sitemap: str) -> bool:
+        """Whether a monthly or per-day article sitemap only lists articles older than DDDN_SINCE."""
+        since, dated = self.config.since, DATED_SITEMAP.search(sitemap)
+        if not since or not dated:
+            return False
+        when = tuple(int(x) for x in dated.groups() if x)
+        return when < (since.year, since.month, since.day)[:len(when)]
 
     def parse_rss_index(self, response: Response) -> Iterator[Request | FetchRecord]:
         yield self.fetched(response)
@@ -353,6 +366,12 @@ class DddnSpider(Spider):
 
     def links(self, response: Response, selector: str) -> list[tuple[str, datetime | None]]:
         return [(urljoin(response.url, h), None) for h in response.css(f"{selector}::attr(href)").getall()]
+
+
+def _item_time(link: Any) -> str | None:
+    """The time shown in a listing item, when the link's item (its heading's parent) shows exactly one."""
+    times = link.xpath("../..").css(LEGACY_LISTING_TIMES).getall()
+    return times[0] if len(times) == 1 else None
 
 
 def _lastmod(entry: dict[str, Any]) -> datetime | None:

@@ -143,12 +143,35 @@ def test_onecms_listing_yields_its_articles_and_the_xem_them_call_with_the_small
 
 def test_legacy_listing_follows_its_numbered_pages(legacy_replica: Replica) -> None:
     spider = spider_for(legacy_replica)
-    page = response(legacy_replica.base_url + "/tin-moi-nhat")
+    page = response(legacy_replica.base_url + "/tin-moi-nhat-c1")
     out = [r for r in spider.parse_listing(page, page=1) if isinstance(r, Request)]
     listings = [r for r in out if r.meta.get("dddn_kind") != "article"]
     assert len(out) - len(listings) > 5
     assert len(listings) == 1 and listings[0].cb_kwargs == {"page": 2}
+    assert listings[0].url == legacy_replica.base_url + "/tin-moi-nhat-c1/page-2.html"
     assert response(listings[0].url).status == 200
+
+
+def test_legacy_listing_items_carry_their_dates(legacy_replica: Replica) -> None:
+    """An incremental run stops a listing by its dates, so each item's own date must be read."""
+    page = response(legacy_replica.base_url + "/tin-moi-nhat-c1")
+    long_ago = datetime.now(UTC) - timedelta(days=3650)
+    listed = [legacy_replica.base_url + a.path for a in legacy_replica.site.visible()[:15]]
+    spider = spider_for(legacy_replica, ArchiveView({spider_for(legacy_replica).config.rules.canonical(u): Known(
+        None, None, long_ago, long_ago) for u in listed}, completed_crawl=True))
+    spider.site_clock = datetime.now(UTC) + timedelta(days=3650)  # every listed article is old
+    assert not [r for r in spider.parse_listing(page, page=1) if isinstance(r, Request)]
+
+
+def test_the_home_menu_names_the_sections(replica: Replica, legacy_replica: Replica) -> None:
+    for rep, latest, some in ((replica, "tin-moi-nhat", {"phap-luat/24h", "tin-luu-tru"}),
+                              (legacy_replica, "tin-moi-nhat-c1", {"chong-hang-gia-c148", "kinh-te-c32"})):
+        spider = spider_for(rep)
+        sections = spider.section_paths(response(rep.base_url + "/"))
+        assert some | {latest} <= set(sections), sections
+        walked = [r.url for r in spider.parse_home(response(rep.base_url + "/"))
+                  if isinstance(r, Request) and r.callback == spider.parse_listing]
+        assert walked[0] == f"{rep.base_url}/{latest}" and len(walked) == len(sections)
 
 
 def test_an_incremental_run_stops_a_listing_at_articles_it_has_and_that_are_old(replica: Replica) -> None:

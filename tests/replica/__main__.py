@@ -10,7 +10,7 @@ from datetime import datetime
 
 from .faults import PROFILES
 from .render import Renderer
-from .server import ReplicaServer
+from .server import SITEMAP_LAYOUTS, ReplicaServer
 from .site import VN, Site
 from .truth import site_truth
 
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--faults", choices=PROFILES, default="none")
+    serve.add_argument("--sitemaps", choices=SITEMAP_LAYOUTS, default="monthly",
+                       help="one article sitemap per month, or per day with sitemap-event.xml as sister sites")
     truth = sub.choices["truth"]
     truth.add_argument("--at", type=when, help="clock to report at (default: the initial clock)")
     truth.add_argument("--base", default="http://127.0.0.1:8000", help="base URL the served site would have")
@@ -56,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         for record in site_truth(site, Renderer(site, args.base)):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return 0
-    return asyncio.run(serve_forever(site, args.host, args.port, args.faults))
+    return asyncio.run(serve_forever(site, args.host, args.port, args.faults, args.sitemaps))
 
 
-async def serve_forever(site: Site, host: str, port: int, faults: str) -> int:
-    server = ReplicaServer(site, host, port, faults)
+async def serve_forever(site: Site, host: str, port: int, faults: str, sitemaps: str) -> int:
+    server = ReplicaServer(site, host, port, faults, sitemaps)
     try:
         await server.start()
     except OSError as exc:

@@ -2,8 +2,9 @@
 
 A profile picks a fraction of paths by hash; a picked path misbehaves for its first few requests and
 then heals, as a real overloaded server does, so a crawler that retries reaches everything within two
-runs. `charset`, `careless-etag`, `no-feeds` and `no-lastmod` are not failures but permanent properties
-of the picked pages.
+runs (`waf`: a firewall's 403 "blocked by our security system", for up to six requests). `charset`,
+`careless-etag`, `no-feeds`, `no-lastmod` and `stale-lastmod` (every sitemap `lastmod` is the publication
+plus one second, and never moves) are not failures but permanent properties of the picked pages.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-FAILURES = ("5xx", "429", "slow", "drop", "truncate", "soft404", "empty", "redirect-loop")
-PROPERTIES = ("charset", "careless-etag", "no-feeds", "no-lastmod")
+FAILURES = ("5xx", "429", "slow", "drop", "truncate", "soft404", "empty", "redirect-loop", "waf")
+PROPERTIES = ("charset", "careless-etag", "no-feeds", "no-lastmod", "stale-lastmod")
 PROFILES = ("none", *FAILURES, *PROPERTIES, "chaos")
 
-FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0, "no-feeds": 1.0, "no-lastmod": 1.0}
+FRACTION = {"chaos": 0.25, "charset": 0.3, "careless-etag": 1.0, "no-feeds": 1.0, "no-lastmod": 1.0,
+            "stale-lastmod": 1.0}
 DEFAULT_FRACTION = 0.2
 REDIRECT_LOOP_HITS = 3  # requests bounced between page and ?loop=1: a loop to a client that never refetches a URL
 SLOW_SECONDS = 3.0
@@ -43,7 +45,7 @@ class FaultPlan:
         """The fault for this request to `key` (path and query), counting it as one more hit."""
         n = self.hits.get(key, 0)
         self.hits[key] = n + 1
-        if self.profile == "none":
+        if self.profile in ("none", "stale-lastmod"):  # the server renders stale sitemaps itself
             return None
         loop_key = key.split("?")[0]
         if _unit(self.seed, self.profile, loop_key) >= FRACTION.get(self.profile, DEFAULT_FRACTION):
@@ -64,7 +66,8 @@ class FaultPlan:
         if kind == "redirect-loop":
             return Fault(kind) if self.hits.get(loop_key, 0) + self.hits.get(loop_key + "?loop=1", 0) <= (
                 REDIRECT_LOOP_HITS) else None
-        bad_hits = 1 + int(_unit(self.seed, "burst", key) * 3) if kind == "5xx" else 1
+        bad_hits = {"5xx": 1 + int(_unit(self.seed, "burst", key) * 3),
+                    "waf": 2 + int(_unit(self.seed, "burst", key) * 5)}.get(kind, 1)
         if n >= bad_hits:
             return None
         if kind == "5xx":

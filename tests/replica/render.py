@@ -25,6 +25,7 @@ from . import vocab
 from .site import ArticleMeta, Section, Site
 
 LEGACY_PAGE_SIZE = 15
+LEGACY_LATEST = f"{vocab.LATEST_CHANNEL[0]}-c{vocab.LATEST_CHANNEL[2]}"
 CURRENT_PAGE_SIZE = 15
 API_PAGE_SIZE = 10
 PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAMLCwgAAACH5BAAAAAAALAAAAAABAAEAAAICRAEAOw=="  # lazy images' grey
@@ -105,7 +106,16 @@ class Renderer:
         return self.url(self.site.by_id[block["id"]], block["variant"])
 
     def section_url(self, section: Section | None) -> str:
-        return f"{self.base}/{section.path}" if section else f"{self.base}/tin-moi-nhat"
+        """A category's URL as the site serves it now: `/{slug}-c{N}` in the PHP era, `/{parent}/{child}`
+        on OneCMS."""
+        if self.site.template_at() == "legacy":
+            return f"{self.base}/{section.legacy_path if section else LEGACY_LATEST}"
+        return f"{self.base}/{section.path}" if section else f"{self.base}/{vocab.LATEST_CHANNEL[0]}"
+
+    @staticmethod
+    def page_url(list_url: str, page: int) -> str:
+        """The PHP era's numbered listing pages: `/{category}/page-{P}.html`, the first one bare."""
+        return list_url if page == 1 else f"{list_url}/page-{page}.html"
 
     def tag_url(self, tag: str) -> str:
         return f"{self.base}/{sitemod.slugify(tag)}-ptag.html"
@@ -237,11 +247,13 @@ class Renderer:
                      if keyword in {sitemod.slugify(t) for t in self.site.content(a)["tags"]}]
         else:
             return None
-        older = [a for a in items if a.id < last_pid][:API_PAGE_SIZE]
+        older = [a for a in items if a.id < last_pid or last_pid == 0][:API_PAGE_SIZE]  # pid 0: the newest
         return [{
             "PublisherId": a.id, "LinktoMe2": a.path, "Title": self.title(a), "Headlines": self.lead(a),
-            "Thumbnail_Small": self.thumb(a), "Time_ddMMyyyyHHmm": f"{a.published:%d/%m/%Y %H:%M}",
-            "PublishedTime": net_date(a.published)} for a in older]
+            "Thumbnail_Small": self.thumb(a), "Thumbnail_Square": self.thumb(a).replace("540x360", "300x300"),
+            "Time_ddMMyyyyHHmm": f"{a.published:%d/%m/%Y %H:%M}",
+            "Time_yyyyMMddHHmmss": f"{a.published:%Y%m%d%H%M%S}", "PublishedTime": net_date(a.published),
+            "CommentCount": sitemod.comment_count(self.site, a), "TitleIcon16": ""} for a in older]
 
     def comment_list(self, meta: ArticleMeta) -> str:
         n = min(sitemod.comment_count(self.site, meta), 20)
@@ -266,60 +278,74 @@ class Renderer:
         return self.env.get_template("feeds/rss.xml").render(ctx)
 
     def rss_index(self) -> str:
-        return self.env.get_template("feeds/rss-index.html").render(
-            {"sections": [s for s in self.site.sections if s.parent is None]})
+        return self.env.get_template("feeds/rss-index.html").render({"sections": self.site.sections})
 
-    def sitemap(self, name: str) -> str | None:
+    def lastmod(self, meta: ArticleMeta, stale: bool) -> datetime:
+        """What a sitemap says of a page: when it last changed, or (`stale`, as on a sister site) its
+        publication plus one second, which never moves."""
+        return meta.published + timedelta(seconds=1) if stale else meta.updated_at(self.site.now)
+
+    def sitemap(self, name: str, layout: str = "monthly", stale: bool = False) -> str | None:
+        """`layout`: one child sitemap per month ("monthly") or per day plus `sitemap-event.xml` ("daily",
+        as sister sites serve them)."""
         now = self.site.now
         visible = self.site.visible()
+        urls = self.env.get_template("feeds/sitemap-urls.xml")
+        lastmod = lambda a: self.lastmod(a, stale)  # noqa: E731
         if name == "sitemap.xml":  # each child's lastmod is its latest article change
-            months: dict[tuple[int, int], datetime] = {}
+            key = (lambda d: f"{d:%Y-%m-%d}") if layout == "daily" else (lambda d: f"{d:%Y-%m}")
+            children: dict[str, datetime] = {}
             for a in visible:
-                key, changed = (a.published.year, a.published.month), a.updated_at(now)
-                months[key] = max(months.get(key, changed), changed)
-            recent = [a.updated_at(now) for a in visible if a.published >= now - timedelta(days=2)]
+                child, changed = key(a.published), lastmod(a)
+                children[child] = max(children.get(child, changed), changed)
+            recent = [lastmod(a) for a in visible if a.published >= now - timedelta(days=2)]
             return self.env.get_template("feeds/sitemap-index.xml").render(
-                {"months": sorted(months.items(), reverse=True), "latest": max(recent, default=now)})
+                {"children": sorted(children.items(), reverse=True), "latest": max(recent, default=now),
+                 "events": layout == "daily"})
         if name == "sitemap-news.xml":
             items = [a for a in visible if a.published >= now - timedelta(days=2)]
             return self.env.get_template("feeds/sitemap-news.xml").render({"items": items})
         if name == "sitemap-article-daily.xml":
             items = [a for a in visible if a.published >= now - timedelta(days=1)]
-            return self.env.get_template("feeds/sitemap-urls.xml").render({"items": items})
+            return urls.render({"items": items, "lastmod": lastmod})
         if name == "sitemap-category.xml":
             return self.env.get_template("feeds/sitemap-category.xml").render({"sections": self.site.sections})
-        if name.startswith("sitemap-article-") and name.endswith(".xml"):
-            try:
-                year, month = (int(x) for x in name[len("sitemap-article-"):-4].split("-"))
-            except ValueError:
-                return None
-            items = [a for a in visible if (a.published.year, a.published.month) == (year, month)]
-            return self.env.get_template("feeds/sitemap-urls.xml").render({"items": items}) if items else None
-        return None
+        if name == "sitemap-event.xml" and layout == "daily":
+            return self.env.get_template("feeds/sitemap-category.xml").render(
+                {"sections": [], "pages": [self.tag_url(t) for t in vocab.TAGS]})
+        m = re.fullmatch(r"sitemap-article-(\d{4})-(\d{2})(?:-(\d{2}))?\.xml", name)
+        if m is None or (m[3] is None) != (layout == "monthly"):
+            return None
+        wanted = tuple(int(x) for x in m.groups() if x)
+        items = [a for a in visible if (a.published.year, a.published.month, a.published.day)[:len(wanted)] == wanted]
+        return urls.render({"items": items, "lastmod": lastmod}) if items else None
 
     def robots(self) -> str:
         return (f"User-agent: *\nDisallow: /search\nCrawl-delay: 1\n\n"
                 f"Sitemap: {self.base}/sitemap.xml\nSitemap: {self.base}/sitemap-news.xml\n")
 
 
-LEGACY_VARIANTS = {"container": 3, "date": 3, "crumb": 3, "byline": 3, "tags": 3, "head": 2}
+LEGACY_VARIANTS = {"container": 3, "sapo": 2, "date": 3, "crumb": 3, "byline": 3, "tags": 3, "head": 2, "figure": 2}
+MAIN_FORM_SHARE = 0.7  # form 0, the enternews theme public crawlers saw, is the main one
 # Where each form puts a part, for tests that read the replica's own markup (index: the form).
 LEGACY_MARKUP = {
-    "body": ("#content_detail", "div.post-content", "div.article-body"),  # by container
-    "lead": ("div.sapo-detail", "h2.post-sapo", "div.article-summary"),  # by container
-    "byline": ('p[style="text-align: right;"]', "div.post-author-share a.author", "p.tacgia"),
-    "tags": ("div.box-tags a", "div.block-content a", "div.keywords a"),
+    "body": ("div.post-content", "#content_detail", "div.article-body"),  # by container
+    "lead": ("h2.post-sapo, strong.post-sapo-description", "div.sapo-detail", "div.article-summary"),  # by container
+    "byline": ("div.post-author-share", 'p[style="text-align: right;"]', "p.tacgia"),
+    "tags": ("div.block-content a", "div.box-tags a", "div.keywords a"),
+    "caption": ("p.image_caption", "td.image_desc"),  # by figure
 }
 
 
 def legacy_variant(seed: int, meta: ArticleMeta) -> dict[str, int]:
-    """Which markup a legacy page uses for each part: old captures of the site come in several forms
-    (0 is the one `site-notes.md` describes; a minimal head has no author, keyword or article:* meta).
-    Seeded per article; the seed article keeps the described form."""
+    """Which markup a legacy page uses for each part. Form 0 is the enternews theme `site-notes.md`
+    describes, on most pages; old captures of the site also come in other forms (a minimal head has no
+    author, keyword or article:* meta). Seeded per article; the seed article keeps form 0."""
     if meta.kind == "seed":
         return dict.fromkeys(LEGACY_VARIANTS, 0)
     rng = random.Random(f"legacy-variant:{seed}:{meta.id}")
-    return {part: rng.randrange(forms) for part, forms in LEGACY_VARIANTS.items()}
+    return {part: 0 if rng.random() < MAIN_FORM_SHARE else 1 + rng.randrange(forms - 1)
+            for part, forms in LEGACY_VARIANTS.items()}
 
 
 def emagazine_payload(content: dict[str, Any], meta: ArticleMeta) -> dict[str, Any]:

@@ -30,7 +30,12 @@ from .truth import site_truth
 SQL_MARKER = "%%SQL_ECHO%%"
 ARTICLE_RE = re.compile(r"^/(?:(?P<prefix>[a-z0-9-]+(?:/[a-z0-9-]+)?)/)?(?P<slug>[a-z0-9-]+)-(?P<id>\d{6,8})\.html$")
 TAG_RE = re.compile(r"^/(?P<tag>[a-z0-9-]+)-ptag\.html$")
-LISTING_RE = re.compile(r"^/(?P<path>[a-z0-9-]+(?:/(?!p\d+/?$)[a-z0-9-]+)?)(?:/p(?P<page>\d+))?/?$")
+LISTING_RE = re.compile(r"^/(?P<path>[a-z0-9-]+(?:/[a-z0-9-]+)?)/?$")
+LEGACY_LISTING_RE = re.compile(r"^/(?P<slug>[a-z0-9-]+)-c(?P<ch>\d+)(?:/page-(?P<page>\d+)\.html)?/?$")
+SITEMAP_LAYOUTS = ("monthly", "daily")
+WAF_PAGE = ("<!DOCTYPE html><html><head><title>Access Denied</title></head><body><h1>Request blocked</h1>"
+            "<p>Your request has been blocked by our security system. If you believe this is an error, "
+            "please contact the site administrator.</p></body></html>")
 MORE_RE = re.compile(r"^/api/getMoreArticle/(?P<type>[a-z]+)_(?P<kw>[a-z0-9-]*)_(?P<pid>\d+)_(?P<ch>\d+)_(?P<ev>\d+)$")
 COMMENT_RE = re.compile(r"^/api/getcomment/(?P<pid>\d+)_(?P<parent>\d+)_(?P<sort>like|date)_(?P<row>\d+)$")
 HTML = "text/html; charset=utf-8"
@@ -106,8 +111,11 @@ class LRU(OrderedDict[Any, Any]):
 
 
 class ReplicaServer:
-    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, faults: str = "none") -> None:
-        self.site = site
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, faults: str = "none",
+                 sitemaps: str = "monthly") -> None:
+        if sitemaps not in SITEMAP_LAYOUTS:
+            raise ValueError(f"unknown sitemap layout {sitemaps!r}; choose from {', '.join(SITEMAP_LAYOUTS)}")
+        self.site, self.sitemaps = site, sitemaps
         self.host, self.port = host, port
         self.faults = FaultPlan(faults, site.seed)
         self.renderer: Renderer | None = None
@@ -175,6 +183,8 @@ class ReplicaServer:
                 await asyncio.sleep(SLOW_SECONDS)
             elif fault.kind == "5xx":
                 resp = Response(int(fault.detail), "<html><body><h1>Service Unavailable</h1></body></html>")
+            elif fault.kind == "waf":
+                resp = Response(403, WAF_PAGE)
             elif fault.kind == "429":
                 resp = Response(429, "Too Many Requests", "text/plain", {"Retry-After": "1"})
             elif fault.kind == "soft404" and resp.status == 200:
@@ -297,7 +307,9 @@ class ReplicaServer:
             feed = r.rss(path[5:].strip("/"))
             return self._maybe(feed, "application/rss+xml; charset=utf-8", ("rss", path, epoch))
         if path.startswith("/sitemap") and path.endswith(".xml"):
-            sitemap = self._maybe(r.sitemap(path[1:]), "application/xml; charset=utf-8", ("sm", path, epoch))
+            stale = self.faults.profile == "stale-lastmod"
+            sitemap = self._maybe(r.sitemap(path[1:], self.sitemaps, stale), "application/xml; charset=utf-8",
+                                  ("sm", path, epoch, stale))
             if sitemap.status == 200:  # the real site's nginx sends an ETag for static files
                 sitemap.etag = '"' + hashlib.md5(str(sitemap.body).encode()).hexdigest()[:16] + '"'
             return sitemap
@@ -320,16 +332,35 @@ class ReplicaServer:
         if m := TAG_RE.match(path):
             tag = next((t for t in vocab.TAGS if r.tag_url(t).endswith(path)), None)
             return self._maybe(r.tag_page(tag) if tag else None, HTML, ("tag", path, epoch))
-        if m := LISTING_RE.match(path):
-            slug, page = m["path"], int(m["page"] or 1)
+        if m := LEGACY_LISTING_RE.match(path):
+            return self._legacy_listing(m, path)
+        if (m := LISTING_RE.match(path)) and self.site.template_at() == "current":
+            slug = m["path"]
             if slug == vocab.LATEST_CHANNEL[0]:
                 section = None
             elif slug in self.site.by_path:
                 section = self.site.by_path[slug]
             else:
                 return self._not_found()
-            return self._maybe(r.listing(section, page, SQL_MARKER), HTML, ("list", slug, page, epoch), marker=True)
+            return self._maybe(r.listing(section, 1, SQL_MARKER), HTML, ("list", slug, 1, epoch), marker=True)
         return self._not_found()
+
+    def _legacy_listing(self, m: re.Match[str], path: str) -> Response:
+        """A PHP-era category, `/{slug}-c{N}[/page-{P}.html]`; since the redesign it answers 301 to its
+        OneCMS address."""
+        channel = int(m["ch"])
+        latest = channel == vocab.LATEST_CHANNEL[2]
+        section = None if latest else self.site.by_channel.get(channel)
+        if section is None and not latest:
+            return self._not_found()
+        r = self._r
+        if self.site.template_at() == "current":
+            return Response(301, b"", headers={"Location": r.section_url(section)})
+        if f"{r.base}/{m['slug']}-c{channel}" != r.section_url(section):
+            return Response(301, b"", headers={"Location": r.page_url(r.section_url(section), int(m["page"] or 1))})
+        page = int(m["page"] or 1)
+        return self._maybe(r.listing(section, page, SQL_MARKER), HTML, ("list", path, page, self.site.epoch),
+                           marker=True)
 
     def _maybe(self, body: str | None, content_type: str, key: tuple[Any, ...], marker: bool = False) -> Response:
         if body is None:
@@ -393,9 +424,9 @@ class Replica:
 
     def __init__(self, articles: int = 500, seed: int = 1, now: datetime | None = None,
                  redesign: datetime | None = None, faults: str = "none", host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, sitemaps: str = "monthly") -> None:
         self.site = Site(articles=articles, seed=seed, now=now, redesign=redesign)
-        self.server = ReplicaServer(self.site, host, port, faults)
+        self.server = ReplicaServer(self.site, host, port, faults, sitemaps)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="replica", daemon=True)
 

@@ -60,24 +60,36 @@ class Section:
     parent: Section | None = None
 
     @property
+    def legacy_path(self) -> str:
+        """The PHP era's category URL path: the section's own slug and its channel, "kinh-te-c32"."""
+        return f"{self.path.rsplit('/', 1)[-1]}-c{self.channel_id}"
+
+    @property
     def trail(self) -> list[Section]:
         return ([*self.parent.trail] if self.parent else []) + [self]
 
 
-def build_sections() -> tuple[list[Section], list[Section]]:
-    """All sections (parents first) and the leaves articles are filed under."""
+def build_sections() -> tuple[list[Section], list[Section], list[Section]]:
+    """All sections in menu order (parents first), the leaves articles are filed under, and the leaves of
+    the extra sections (vocab.EXTRA_SECTIONS), kept apart so that adding them moved no other article."""
     everything: list[Section] = []
     leaves: list[Section] = []
-    for slug, name, channel, children in vocab.SECTIONS:
+    extra: list[Section] = []
+    extra_children = {slug: children for slug, _, _, children in vocab.EXTRA_SECTIONS}
+    known = {slug for slug, *_ in vocab.SECTIONS}
+    new_parents = [s for s in vocab.EXTRA_SECTIONS if s[0] not in known]
+    for slug, name, channel, children in vocab.SECTIONS + [(s, n, c, []) for s, n, c, _ in new_parents]:
         parent = Section(slug, name, channel)
         everything.append(parent)
-        if not children:
-            leaves.append(parent)
-        for cslug, cname, cchannel in children:
-            child = Section(f"{slug}/{cslug}", cname, cchannel, parent)
-            everything.append(child)
-            leaves.append(child)
-    return everything, leaves
+        added = extra_children.get(slug, [])
+        if not children and not added:
+            (leaves if slug in known else extra).append(parent)
+        for group, kids in ((leaves, children), (extra, added)):
+            for cslug, cname, cchannel in kids:
+                child = Section(f"{slug}/{cslug}", cname, cchannel, parent)
+                everything.append(child)
+                group.append(child)
+    return everything, leaves, extra
 
 
 @dataclass(eq=False)  # identity hashing: metas are cache keys
@@ -114,7 +126,7 @@ class Site:
         self.seed = seed
         self.initial_now = (now or DEFAULT_NOW).astimezone(VN)
         self.redesign = (redesign or DEFAULT_REDESIGN).astimezone(VN)
-        self.sections, self.leaves = build_sections()
+        self.sections, self.leaves, self.extra_leaves = build_sections()
         self.by_path = {s.path: s for s in self.sections}
         self.by_channel = {s.channel_id: s for s in self.sections}
         self._lock = threading.Lock()
@@ -182,6 +194,9 @@ class Site:
                 out.append(meta)
                 continue
             section = arng.choice(self.leaves)
+            extra_rng = random.Random(f"extra-section:{self.seed}:{i}")
+            if extra_rng.random() < vocab.EXTRA_SHARE:
+                section = extra_rng.choice(self.extra_leaves)
             kind = "emagazine" if when >= self.redesign and arng.random() < 0.04 else "normal"
             meta = ArticleMeta(aid, "", section, when, kind)
             roll = arng.random()

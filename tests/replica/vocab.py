@@ -53,6 +53,32 @@ SECTIONS: list[tuple[str, str, int, list[tuple[str, str, int]]]] = [
     ("bai-bao-in", "Bài báo in", 16, []),
 ]
 
+# Sections public pages of the real site show beyond the list above (site-notes.md, "More sections"):
+# (parent slug, parent name, parent channel, children). A known parent gains children; a new one is
+# added to the menu. Articles are filed under them by a separate random stream (see site._generate).
+EXTRA_SECTIONS: list[tuple[str, str, int, list[tuple[str, str, int]]]] = [
+    ("vcci", "VCCI", 4, [("doanh-nghiep-hang-dau-viet-nam", "Doanh nghiệp hàng đầu Việt Nam", 45)]),
+    ("doanh-nhan", "Doanh nhân", 6, [
+        ("suc-khoe", "Sức khỏe", 64), ("khoa-hoc", "Khoa học", 65), ("phong-thuy", "Phong thủy", 66),
+        ("chat-luong-song", "Chất lượng sống", 67)]),
+    ("khoi-nghiep", "Khởi nghiệp", 7, [
+        ("khoi-nghiep-quoc-gia", "Khởi nghiệp quốc gia", 73), ("co-van-huan-luyen", "Cố vấn - Huấn luyện", 74)]),
+    ("du-lich", "Du lịch", 8, [("hoi-nhap", "Hội nhập", 83)]),
+    ("o-to-xe-may", "Ô tô - Xe máy", 17, [("thi-truong-xe", "Thị trường xe", 171)]),
+    ("doanh-nghiep-thi-truong", "Doanh nghiệp - Thị trường", 18, [("thi-truong-hang-hoa", "Thị trường hàng hóa", 181)]),
+    ("ngan-hang-chung-khoan", "Ngân hàng - Chứng khoán", 11, [
+        ("dich-vu-tai-chinh", "Dịch vụ tài chính", 115), ("tai-chinh-so", "Tài chính số", 116),
+        ("chuyen-de", "Chuyên đề", 117)]),
+    ("bat-dong-san", "Bất động sản", 12, [
+        ("cafe-dia-oc", "Cafe địa ốc", 124), ("tien-do-du-an", "Tiến độ dự án", 125)]),
+    ("phap-luat", "Pháp luật", 14, [
+        ("24h", "24h", 146), ("nhin-thang-noi-that", "Nhìn thẳng nói thật", 147),
+        ("chong-hang-gia", "Chống hàng giả", 148)]),
+    ("tin-luu-tru", "Tin lưu trữ", 19, []),
+    ("nguoi-tot-viec-tot", "Người tốt việc tốt", 20, []),
+]
+EXTRA_SHARE = 0.1  # of articles filed under the extra sections
+
 LATEST_CHANNEL = ("tin-moi-nhat", "Tin mới nhất", 1)
 
 AUTHORS = [

@@ -97,8 +97,8 @@ class Page:
     @field
     def author(self) -> list[str]:
         """The template's byline, the page's conventional byline, the body's closing byline, JSON-LD, meta."""
-        text = (first_text(self.scope, *self.author_selectors) or conventions.author_line(self.region)
-                or self.closing_byline)
+        text = (conventions.byline_text(first_text(self.scope, *self.author_selectors))
+                or conventions.author_line(self.region) or self.closing_byline)
         if text:
             return split_names(text)
         return unique(n for name in ld_names(self.article_ld.get("author")) for n in split_names(name)) or (

@@ -20,7 +20,7 @@ from trafilatura.metadata import extract_metadata
 
 from archive.extract import conventions, dates, noise
 from archive.extract.blocks import Body, read_body
-from archive.extract.html import clean, first_text, is_inside, text_of
+from archive.extract.html import clean, common_ancestor, first_text, text_of
 from archive.extract.model import FALLBACK_USED, Block
 from archive.extract.pages.base import DATELINE, Page
 from archive.extract.pages.fields import field
@@ -74,10 +74,7 @@ class GenericPage(Page):
         if container is None:
             return self.doc
         title = self.title_element
-        if title is None or is_inside(title, container):
-            return container
-        ancestors = set(container.iterancestors())
-        return next((a for a in title.iterancestors() if a in ancestors), self.doc)
+        return container if title is None else common_ancestor(container, title, self.doc)
 
     @cached_property
     def title_element(self) -> HtmlElement | None:
