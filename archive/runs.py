@@ -39,3 +39,16 @@ def last_completed(archive: Archive, kind: RunKind) -> Run | None:
     with archive.transaction(write=False) as session:
         return session.query(Run).filter(Run.kind == kind, Run.outcome.in_(COMPLETED)).order_by(
             Run.id.desc()).first()
+
+
+def last_count(archive: Archive, kind: RunKind, *keys: str) -> Any:
+    """`counts[key][subkey]…` of the latest run of `kind` that recorded it, or None."""
+    with archive.transaction(write=False) as session:
+        for run in session.query(Run).filter(Run.kind == kind, Run.finished_at.is_not(None)).order_by(
+                Run.id.desc()).limit(50):
+            value: Any = run.counts
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                return value
+    return None

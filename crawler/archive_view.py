@@ -5,6 +5,7 @@ can hand it any view they like."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive import runs
 from archive.database import Archive
@@ -16,6 +17,7 @@ from archive.vocab import RunKind
 class ArchiveView:
     known: dict[str, Known] = field(default_factory=dict)  # canonical URL -> what the archive knows of it
     completed_crawl: bool = False  # whether any crawl has ever seen the whole site
+    lastmod_trust: dict[str, Any] | None = None  # what the last crawl concluded of the sitemaps' lastmod
 
 
 def read_archive(db_url: str) -> ArchiveView:
@@ -23,6 +25,7 @@ def read_archive(db_url: str) -> ArchiveView:
     try:
         with archive.transaction(write=False) as session:
             known = known_pages(session)
-        return ArchiveView(known, runs.last_completed(archive, RunKind.CRAWL) is not None)
+        return ArchiveView(known, runs.last_completed(archive, RunKind.CRAWL) is not None,
+                           runs.last_count(archive, RunKind.CRAWL, "lastmod", "next"))
     finally:
         archive.close()

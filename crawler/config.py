@@ -12,6 +12,7 @@ from scrapy.settings import BaseSettings
 
 from archive.extract.dates import parse_iso
 from archive.urls import UrlRules, parse_aliases
+from crawler.revisits import TRUST_SETTINGS
 from crawler.rules import rules_from_settings
 
 MODES = ("auto", "full", "incremental")
@@ -28,11 +29,15 @@ def problems(settings: BaseSettings) -> list[str]:
         found.append(f"DDDN_HOST_ALIASES: {exc}")
     if settings.get("DDDN_MODE") not in MODES:
         found.append(f"DDDN_MODE {settings.get('DDDN_MODE')!r} is not one of {', '.join(MODES)}")
+    if settings.get("DDDN_LASTMOD_TRUST") not in TRUST_SETTINGS:
+        found.append(f"DDDN_LASTMOD_TRUST {settings.get('DDDN_LASTMOD_TRUST')!r} is not one of "
+                     f"{', '.join(TRUST_SETTINGS)}")
     since = settings.get("DDDN_SINCE")
     if since and parse_iso(since) is None:
         found.append(f"DDDN_SINCE {since!r} is not an ISO 8601 date")
     for name in ("DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_MAX_FLAGGED_RATIO", "DDDN_MIN_ARTICLES",
-                 "DDDN_RETRY_AFTER_MAX", "DDDN_INGEST_WORKERS", "DDDN_REVISIT_BUDGET"):
+                 "DDDN_RETRY_AFTER_MAX", "DDDN_INGEST_WORKERS", "DDDN_REVISIT_BUDGET", "DDDN_REFUSAL_BACKOFF",
+                 "DDDN_LASTMOD_PROBES"):
         try:
             if settings.getfloat(name) < 0:
                 found.append(f"{name} must not be negative")
@@ -66,6 +71,8 @@ class CrawlConfig:
     revisit: timedelta  # archived articles published this recently are fetched again
     schedule: tuple[timedelta, ...]  # ages at which an older archived article is fetched again
     revisit_budget: int  # scheduled revisits per run at most
+    lastmod_trust: str  # auto | always | never: whether sitemaps' lastmod may stand in for the schedule
+    lastmod_probes: int  # scheduled revisits per run while lastmod is trusted
     max_pages: int  # pages of one listing at most (0: no bound)
     since: datetime | None
     sections: tuple[str, ...]  # section paths to walk; empty: those the home page links to
@@ -83,6 +90,8 @@ class CrawlConfig:
             revisit=timedelta(days=settings.getfloat("DDDN_REVISIT_DAYS")),
             schedule=schedule_of(settings),
             revisit_budget=settings.getint("DDDN_REVISIT_BUDGET"),
+            lastmod_trust=settings.get("DDDN_LASTMOD_TRUST", "auto"),
+            lastmod_probes=settings.getint("DDDN_LASTMOD_PROBES"),
             max_pages=settings.getint("DDDN_MAX_PAGES"),
             since=parse_iso(since) if since else None,
             sections=tuple(s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()),

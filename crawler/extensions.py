@@ -24,7 +24,7 @@ from crawler.revisits import Reason
 log = logging.getLogger(__name__)
 
 RUN_ID, EXIT_CODE = "dddn/run_id", "dddn/exit_code"
-EXIT_OK, EXIT_FAILED, EXIT_UNHEALTHY = 0, 1, 4
+EXIT_OK, EXIT_FAILED, EXIT_UNHEALTHY, EXIT_REFUSED = 0, 1, 4, 5
 EXIT_CODES = {RunOutcome.OK: EXIT_OK, RunOutcome.UNHEALTHY: EXIT_UNHEALTHY}
 RUN_ARGS = ("DDDN_BASE_URL", "DDDN_MODE", "DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_SINCE", "DDDN_SECTIONS")
 
@@ -57,10 +57,12 @@ class RunRecordExtension:
         counts = run_counts(self.stats.get_stats())
         outcome, problems = self.judge(reason, counts)
         counts["finish_reason"] = reason
+        counts["problems"] = problems  # in words, for the run record
         run_id = self.stats.get_value(RUN_ID)
         runs.finish(self.archive, run_id, outcome, counts)
-        self.stats.set_value(EXIT_CODE, EXIT_CODES.get(outcome, EXIT_FAILED))
-        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "finish_reason")
+        refused = outcome == RunOutcome.INCOMPLETE and counts["refused_pages"]
+        self.stats.set_value(EXIT_CODE, EXIT_REFUSED if refused else EXIT_CODES.get(outcome, EXIT_FAILED))
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("finish_reason", "problems"))
         log.info("run %s %s: %s", run_id, outcome, summary)
         for problem in problems:
             log.error("run %s: %s", outcome, problem)
@@ -74,9 +76,12 @@ class RunRecordExtension:
         if reason != "finished":
             return RunOutcome.FAILED, [f"the crawl stopped early ({reason})"]
         if counts.get("failed_articles") or counts.get("failed_listings"):
-            return RunOutcome.INCOMPLETE, [
-                f"{counts['failed_articles']} article and {counts['failed_listings']} discovery pages could not be "
-                "fetched; the next run walks every listing again"]
+            problems = [f"{counts['failed_articles']} article and {counts['failed_listings']} discovery pages could "
+                        "not be fetched; the next run walks every listing again"]
+            if counts["refused_pages"]:
+                problems.append(f"the site's firewall (WAF) refused {counts['refused_pages']} pages with HTTP 403 "
+                                f"through every retry ({counts['refusals']} refusals in all)")
+            return RunOutcome.INCOMPLETE, problems
         problems = []
         pages = counts.get("article_pages", 0)
         if pages and counts.get("flagged_pages", 0) / pages > self.max_flagged:
@@ -96,7 +101,7 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
             errors[key.rsplit(".", 1)[-1]] += value
         elif key.startswith("dddn/errors/"):
             errors[key.split("/")[-1]] += value
-        elif (key.startswith("downloader/response_status_count/") and key[-3:] in ("404", "410", "429")) or (
+        elif (key.startswith("downloader/response_status_count/") and key[-3:] in ("403", "404", "410", "429")) or (
                 key.startswith("downloader/response_status_count/5")):
             errors[f"http_{key[-3:]}"] += value
     return {
@@ -111,8 +116,11 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "flagged_pages": stats.get("dddn/flagged_pages", 0),
         "fallback_pages": stats.get("dddn/fallback_pages", 0),
         "retries": stats.get("retry/count", 0),
+        "refusals": stats.get("dddn/refusals", 0),  # 403s from the site's firewall, retried after a back-off
+        "refused_pages": stats.get("dddn/refused_pages", 0),  # pages still refused after every retry
         "absent_sources": stats.get("dddn/absent_sources", 0),
         "revisits": {reason.value: stats.get(f"dddn/revisits/{reason.value}", 0) for reason in Reason},
+        "lastmod": stats.get("dddn/lastmod"),  # how revisits were chosen, why, and what the next run will do
         "failed_articles": stats.get("dddn/failed_articles", 0),
         "failed_listings": stats.get("dddn/failed_listings", 0),
         "errors": dict(errors),

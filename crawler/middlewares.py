@@ -1,4 +1,4 @@
-"""Downloader middlewares: conditional GET from what the archive knows, Retry-After, and page triage
+"""Downloader middlewares: conditional GET from what the archive knows, back-off on refusals, and page triage
 (a soft 404 or an empty page is retried, a script-built page is rendered in the browser)."""
 
 from __future__ import annotations
@@ -42,24 +42,40 @@ class ConditionalGetMiddleware:
             request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
 
 
-class RetryAfterMiddleware:
-    """A 429 is retried after the server's Retry-After (capped), without holding up other requests."""
+class BackOffMiddleware:
+    """Temporary refusals are retried later, without holding up other requests: a 429 after its
+    Retry-After, a 403 (a firewall's "blocked by our security system", whatever the user agent) after a
+    delay that doubles with each try. Both are capped by DDDN_RETRY_AFTER_MAX. A page still refused after
+    the retries is counted (`dddn/refused_pages`): the run is incomplete and names the firewall."""
 
-    def __init__(self, crawler: Crawler, cap: float) -> None:
-        self.crawler, self.cap = crawler, cap  # the crawler: Scrapy's retry helper counts through its spider
+    def __init__(self, crawler: Crawler, cap: float, refusal_delay: float) -> None:
+        self.crawler, self.cap, self.refusal_delay = crawler, cap, refusal_delay  # the crawler: Scrapy's
+        # retry helper counts through its spider
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls(crawler, crawler.settings.getfloat("DDDN_RETRY_AFTER_MAX"))
+    def from_crawler(cls, crawler: Crawler) -> BackOffMiddleware:
+        return cls(crawler, crawler.settings.getfloat("DDDN_RETRY_AFTER_MAX"),
+                   crawler.settings.getfloat("DDDN_REFUSAL_BACKOFF"))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status != 429 or b"Retry-After" not in response.headers:
+        stats, spider = self.crawler.stats, self.crawler.spider
+        assert stats is not None and spider is not None
+        if response.status == 429 and b"Retry-After" in response.headers:
+            delay = retry_after((response.headers[b"Retry-After"] or b"").decode("latin-1"))
+            stats.inc_value("dddn/retry_after_waits")
+            reason = "429 Retry-After"
+        elif response.status == 403:
+            delay = self.refusal_delay * 2 ** request.meta.get("retry_times", 0)
+            stats.inc_value("dddn/refusals")
+            reason = "403 refused"
+        else:
             return response
-        delay = min(retry_after((response.headers[b"Retry-After"] or b"").decode("latin-1")), self.cap)
-        assert self.crawler.stats is not None and self.crawler.spider is not None
-        self.crawler.stats.inc_value("dddn/retry_after_waits")
-        await asyncio.sleep(delay)
-        return get_retry_request(request, spider=self.crawler.spider, reason="429 Retry-After") or response
+        await asyncio.sleep(min(delay, self.cap))
+        retry = get_retry_request(request, spider=spider, reason=reason)
+        if retry is None and response.status == 403:
+            stats.inc_value("dddn/refused_pages")
+            log.warning("%s is still refused (403) after retries; the next run tries again", request.url)
+        return retry or response
 
 
 def retry_after(value: str) -> float:

@@ -12,15 +12,15 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 from sqlalchemy.engine import make_url
 
 from archive.database import Archive
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
 from archive.ingest import FetchRecord, Ingestor, IngestResult, extraction_for
 from archive.urls import UrlRules
-from archive.vocab import Rendering
+from archive.vocab import IngestOutcome, Rendering
 from crawler.extensions import RUN_ID
+from crawler.revisits import EDIT_FOUND
 from crawler.rules import rules_from_settings
 
 _ingestor: Ingestor | None = None
@@ -44,15 +44,16 @@ def _ingest(record: FetchRecord) -> IngestResult:
 class ArchivePipeline:
     """Hands each FetchRecord to the archive, tagged with the run it belongs to (the stats' dddn/run_id)."""
 
-    def __init__(self, stats: StatsCollector, db_url: str, rules: UrlRules, workers: int) -> None:
-        self.stats, self.db_url, self.rules, self.workers = stats, db_url, rules, workers
+    def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, workers: int) -> None:
+        assert crawler.stats is not None
+        self.signals, self.stats = crawler.signals, crawler.stats
+        self.db_url, self.rules, self.workers = db_url, rules, workers
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        assert crawler.stats is not None
         workers = crawler.settings.getint("DDDN_INGEST_WORKERS") or os.cpu_count() or 1
-        return cls(crawler.stats, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
+        return cls(crawler, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
 
     def open_spider(self) -> None:
         # forkserver: workers start clean, not as copies of a process running a reactor and threads
@@ -74,6 +75,8 @@ class ArchivePipeline:
         stats = self.stats
         stats.inc_value(f"dddn/outcome/{result.outcome}")
         stats.inc_value("dddn/new_articles", int(result.new_article))
+        if result.outcome == IngestOutcome.VERSION and not result.new_article:
+            self.signals.send_catch_log(EDIT_FOUND, url=self.rules.canonical(item.requested_url))
         if result.extracted:
             stats.inc_value("dddn/article_pages")
             if item.rendered == Rendering.BROWSER:

@@ -18,6 +18,8 @@ DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; 
 DDDN_REVISIT_DAYS = 7  # archived articles published this recently are fetched again (conditionally)
 DDDN_REVISIT_SCHEDULE = "1,3,7,14,30,90,365"  # ages (days) at which older articles are fetched again
 DDDN_REVISIT_BUDGET = 2000  # scheduled revisits per run at most; the rest wait for the next run
+DDDN_LASTMOD_TRUST = "auto"  # auto: trust sitemaps' lastmod until a revisit finds an edit it did not announce
+DDDN_LASTMOD_PROBES = 50  # scheduled revisits per run while lastmod is trusted (how distrust is learnt)
 DDDN_CONDITIONAL_GET = True  # send If-None-Match / If-Modified-Since from what the archive knows
 DDDN_MAX_PAGES = 0  # at most this many pages of any one listing (0: no bound)
 DDDN_SINCE = ""  # ISO date: ignore articles published (sitemap entries: last modified) before it
@@ -45,7 +47,8 @@ COOKIES_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-DDDN_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After is capped to this
+DDDN_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After (or refusal back-off) is capped to this
+DDDN_REFUSAL_BACKOFF = 5  # seconds before retrying a 403 (a firewall's refusal), doubled on each try
 REDIRECT_MAX_TIMES = 10  # a redirect loop is given up on, and tried again next run
 DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error to retry, never a page
 
@@ -53,7 +56,7 @@ DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error to retry, never
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalGetMiddleware": 580,
-    "crawler.middlewares.RetryAfterMiddleware": 540,
+    "crawler.middlewares.BackOffMiddleware": 540,
     "crawler.middlewares.PageTriageMiddleware": 530,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}

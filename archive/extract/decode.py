@@ -61,9 +61,10 @@ def _declared_charsets(body: bytes, headers: Mapping[str, str] | None) -> list[s
 def _decode(body: bytes, declared: list[str]) -> str:
     # A declaration can lie (a page labelled utf-8 but saved in windows-1258): a declared charset is used
     # only when the bytes decode cleanly in it; otherwise UTF-8, then the Vietnamese code page.
+    # A page cut short may end inside a character: that tail is left out (final=False), not an error.
     for name in [*declared, "utf-8", "cp1258"]:
         try:
-            return body.decode(_codec(name))
+            return codecs.getincrementaldecoder(_codec(name))().decode(body, final=False)
         except (LookupError, UnicodeDecodeError):
             continue
     return body.decode("utf-8", errors="replace")

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
@@ -33,7 +34,16 @@ from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig
 from crawler.middlewares import RENDER_META, VALIDATORS_META
-from crawler.revisits import REASON_META, Reason, changed_since_checked, is_recent, plan_revisits
+from crawler.revisits import (
+    EDIT_FOUND,
+    REASON_META,
+    Mode,
+    Reason,
+    Trust,
+    changed_since_checked,
+    is_recent,
+    plan_revisits,
+)
 
 ARTICLE_STATUSES = [304, 404, 410]
 ABSENT = [404, 410]  # a sitemap or feed the site does not have
@@ -65,12 +75,20 @@ class DddnSpider(Spider):
     known: dict[str, Known]  # what the archive held when the run started
     full: bool  # a full run walks every listing; an incremental one stops at what it knows
     site_clock: datetime | None  # the latest Date header the site sent
+    trust: Trust  # how this run chooses revisits: by lastmod, or by the schedule
 
     def __init__(self, config: CrawlConfig, load_view: Callable[[str], ArchiveView], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config, self.load_view = config, load_view
         self.allowed_domains = [config.host]
         self.known, self.full, self.site_clock = {}, True, None
+        self.trust = Trust.initial(config.lastmod_trust, None)
+        # the evidence on lastmod: what the sitemaps said of each article, and edits revisits found
+        self.lastmods: dict[str, datetime] = {}
+        self.entries = self.with_lastmod = 0
+        self.revisited: dict[str, Reason] = {}
+        self.edited: set[str] = set()
+        self.scheduled: set[str] = set()  # articles given a scheduled revisit this run
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -88,6 +106,8 @@ class DddnSpider(Spider):
             kwargs["load_view"] = load_object(crawler.settings["DDDN_ARCHIVE_VIEW"])
         spider: DddnSpider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.edit_found, signal=EDIT_FOUND)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
         return spider
 
     @property
@@ -98,12 +118,13 @@ class DddnSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         view = self.load_view(self.config.db_url)
         self.known = view.known
+        self.trust = Trust.initial(self.config.lastmod_trust, view.lastmod_trust)
         self.full = self.config.mode == "full" or (self.config.mode == "auto" and not view.completed_crawl)
         if self.config.chromium and not Path(self.config.chromium).exists():
             self.logger.warning("Chromium is missing at %s: pages that need a browser will fail. Install the "
                                 "Debian package chromium, or set DDDN_CHROMIUM to its path.", self.config.chromium)
-        self.logger.info("%s run: %d pages known to the archive", "full" if self.full else "incremental",
-                         len(self.known))
+        self.logger.info("%s run: %d pages known to the archive; revisits by %s (%s)",
+                         "full" if self.full else "incremental", len(self.known), self.trust.mode, self.trust.why)
         for request in self.first_requests():
             yield request
 
@@ -115,11 +136,44 @@ class DddnSpider(Spider):
         yield self.source_request(self.base + "/rss", self.parse_rss_index)
 
     def revisit_requests(self) -> Iterator[Request]:
-        """Archived articles worth another look (see `crawler.revisits`), once the site's clock is known."""
+        """Archived articles worth another look (see `crawler.revisits`), once the site's clock is known.
+        While lastmod is trusted, the schedule only probes DDDN_LASTMOD_PROBES articles."""
         articles = {url: k for url, k in self.known.items() if self.config.rules.is_article(url)}
-        for url, reason in plan_revisits(articles, self.now(), self.config.revisit, self.config.schedule,
-                                         self.config.revisit_budget):
+        budget = self.config.revisit_budget
+        if self.trust.mode == Mode.LASTMOD:
+            budget = min(budget, self.config.lastmod_probes)
+        for url, reason in plan_revisits(articles, self.now(), self.config.revisit, self.config.schedule, budget):
+            if reason == Reason.SCHEDULE:
+                self.scheduled.add(url)
             yield self.article_request(url, reason)
+
+    def edit_found(self, url: str) -> None:
+        """The pipeline archived a new version of a known article: evidence on lastmod if a revisit for
+        another reason than lastmod found it."""
+        if self.revisited.get(url) in (Reason.WINDOW, Reason.SCHEDULE):
+            self.edited.add(url)
+
+    def unannounced(self) -> list[str]:
+        """Edits revisits found that no sitemap announced with a lastmod later than our copy."""
+        return sorted(url for url in self.edited
+                      if not changed_since_checked(self.known.get(url), self.lastmods.get(url)))
+
+    def idle(self) -> None:
+        """Everything is fetched: judge lastmod on this run's evidence and record it. If it has just lost
+        our trust, this run goes on with the full schedule, so that no edit waits for the next run."""
+        verdict = self.trust.judge(self.unannounced(), self.entries, self.with_lastmod)
+        self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
+        if self.trust.mode == Mode.LASTMOD and verdict.mode == Mode.SCHEDULE:
+            self.logger.warning("revisits by the schedule from now on: %s", verdict.why)
+            self.trust = Trust(Mode.SCHEDULE, f"switched during the run: {verdict.why}", verdict.learnt)
+            self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
+            before = set(self.scheduled)
+            more = [r for r in self.revisit_requests()
+                    if r.meta[REASON_META] == Reason.SCHEDULE and r.url not in before]
+            for request in more:
+                self.crawler.engine.crawl(request)
+            if more:
+                raise DontCloseSpider
 
     # -- discovery ------------------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
@@ -253,6 +307,10 @@ class DddnSpider(Spider):
             url = entry.get("loc", "")
             lastmod = _lastmod(entry)
             canonical = self.config.rules.canonical(url)
+            self.entries += 1
+            if lastmod is not None:
+                self.with_lastmod += 1
+                self.lastmods[canonical] = lastmod
             if changed_since_checked(self.known.get(canonical), lastmod):
                 yield self.article_request(canonical, Reason.LASTMOD)
             else:
@@ -333,9 +391,11 @@ class DddnSpider(Spider):
 
     # -- fetched ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchRecord]:
+        record = self.fetched(response)
         if reason := response.meta.get(REASON_META):
             self.crawler.stats.inc_value(f"dddn/revisits/{reason}")
-        yield self.fetched(response)
+            self.revisited[self.config.rules.canonical(record.requested_url)] = reason
+        yield record
 
     def fetched(self, response: Response) -> FetchRecord:
         """The fetch as the archive keeps it; its Date header also moves our idea of the site's clock."""

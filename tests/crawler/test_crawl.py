@@ -12,7 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from archive.cli import cli
+from tests.archive.feed import record, write_warc
 from tests.conftest import LEGACY_NOW
 from tests.crawler.harness import (
     all_runs,
@@ -27,6 +30,7 @@ from tests.crawler.harness import (
 )
 from tests.extract_eval import token_f1
 from tests.replica import Replica
+from tests.replica.render import legacy_variant
 
 
 def live(rep: Replica) -> dict[int, dict[str, object]]:
@@ -116,6 +120,54 @@ def test_faults_heal_within_two_runs_without_bad_versions(tmp_path: Path) -> Non
     for sid, article in found.items():
         if sid in want:
             assert token_f1(article["texts"][-1], "\n".join(want[sid]["body"])) >= 0.99  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_legacy_captures_imported_then_crawled_after_the_redesign_are_one_article_each(tmp_path: Path) -> None:
+    """Old captures (a web archive's WARC of the enternews-era pages, under old section-prefixed links) and
+    today's crawl of the OneCMS site meet on the article's id: one article, one version unless the text
+    changed in between."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=120, seed=45, now=LEGACY_NOW, redesign=LEGACY_NOW + timedelta(hours=1)) as rep:
+        metas = [a for a in rep.site.visible() if a.kind == "normal"][:30]
+        assert sum(legacy_variant(rep.site.seed, a)["container"] == 0 for a in metas) >= 15, "mostly enternews"
+        old_links = [f"{rep.base_url}/{a.section.path}{a.path}" for a in metas]
+        write_warc(str(tmp_path / "legacy.warc.gz"), [record(url) for url in old_links])
+        imported = CliRunner().invoke(cli, ["--db", db, "import", str(tmp_path / "legacy.warc.gz"),
+                                            "--alias", rep.host_alias])
+        assert imported.exit_code == 0, imported.output
+        then = {a.id: a.version_at(rep.site.now) for a in metas}
+        rep.advance(2)
+        result = crawl(rep, db)
+        now = {a.id: a.version_at(rep.site.now) for a in metas}
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = archived(db)
+    for a in metas:
+        article = found[a.id]
+        assert article["versions"] == 1 + (now[a.id] != then[a.id]), a.id
+        assert len({run for _rendered, _status, run in article["fetches"]}) == 2, "the import's and the crawl's"
+    assert len({article["url"] for article in found.values()}) == len(found)
+
+
+@pytest.mark.slow
+def test_a_firewall_refusing_for_a_while_costs_one_more_run_and_marks_nothing_gone(tmp_path: Path) -> None:
+    """A WAF's 403 is a temporary refusal: retried after a back-off, never a version, never "gone". A run it
+    defeats (here with too few retries for the longest refusals) ends incomplete with exit 5, naming the
+    firewall, and the next run, with the default retries, gets the rest."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=150, seed=36, faults="waf") as rep:
+        want = live(rep)
+        first = crawl(rep, db, DDDN_REFUSAL_BACKOFF="0.2", RETRY_TIMES="2")
+        refused = last_run(db)
+        second = crawl(rep, db, DDDN_REFUSAL_BACKOFF="0.2")
+    assert first.returncode == 5, first.stderr[-3000:]
+    assert refused.outcome == "incomplete" and refused.counts["refusals"] > refused.counts["refused_pages"] > 0
+    assert any("firewall (WAF)" in problem for problem in refused.counts["problems"])
+    assert second.returncode == 0, second.stderr[-3000:]
+    found = archived(db)
+    assert set(want) <= set(found), f"missing {sorted(set(want) - set(found))[:5]}"
+    assert all(a["versions"] == 1 and a["status"] == "live" for a in found.values())
+    assert bad_versions(db) == 0
 
 
 @pytest.mark.slow
@@ -356,15 +408,20 @@ def test_an_edit_announced_by_lastmod_is_archived_by_the_next_run_at_any_age(tmp
                   if clocks[0] < e <= clocks[-1] and e - m.published > timedelta(days=30))
     assert not late, f"edits the sitemaps announced, not archived by the next run: {late[:3]}"
     assert checked >= 15 and old >= 3, (checked, old)
-    assert sum(run.counts["revisits"]["lastmod"] for run in all_runs(db)) > 0  # the rest were revisited anyway
+    runs = all_runs(db)
+    assert sum(run.counts["revisits"]["lastmod"] for run in runs) > 0  # the rest were revisited anyway
+    assert all(run.counts["lastmod"]["mode"] == run.counts["lastmod"]["next"]["mode"] == "lastmod" for run in runs)
+    assert all(run.counts["revisits"]["schedule"] <= 50 for run in runs), "lastmod trusted: the schedule only probes"
+
+
+def next_point(meta: object, edit: datetime) -> datetime | None:
+    """The first point of the revisit schedule at or after an edit: the run after it must have the edit."""
+    points = [meta.published + age for age in SCHEDULE if meta.published + age >= edit]  # type: ignore[attr-defined]
+    return min(points) if points else None
 
 
 @pytest.mark.slow
 def test_without_lastmod_every_edit_is_archived_within_the_revisit_schedule(tmp_path: Path) -> None:
-    def next_point(meta: object, edit: datetime) -> datetime | None:
-        points = [meta.published + age for age in SCHEDULE if meta.published + age >= edit]  # type: ignore[attr-defined]
-        return min(points) if points else None
-
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
     with Replica(articles=200, seed=41, faults="no-lastmod") as rep:
         clocks = _season(rep, db)
@@ -374,3 +431,26 @@ def test_without_lastmod_every_edit_is_archived_within_the_revisit_schedule(tmp_
     runs = all_runs(db)
     assert sum(r.counts["revisits"]["lastmod"] for r in runs) == 0
     assert sum(r.counts["revisits"]["schedule"] for r in runs) > 0
+    assert runs[0].counts["lastmod"]["next"] == {"mode": "schedule", "why": "the sitemaps give no lastmod",
+                                                 "learnt": False}
+    assert all(r.counts["lastmod"]["mode"] == "schedule" for r in runs[1:])
+
+
+@pytest.mark.slow
+def test_a_lastmod_that_never_moves_loses_our_trust_and_the_schedule_archives_every_edit(tmp_path: Path) -> None:
+    """As on a sister site, lastmod is the publication plus one second. The first revisit that finds an edit
+    it did not announce switches that run, and every later one, to the schedule."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=42, faults="stale-lastmod") as rep:
+        clocks = _season(rep, db)
+        late, checked = _late_edits(rep, db, clocks, next_point)
+    assert not late, f"edits not archived by the run after their schedule point: {late[:3]}"
+    assert checked >= 10
+    runs = all_runs(db)
+    assert runs[0].counts["lastmod"]["mode"] == "lastmod"
+    learnt = next(r for r in runs if r.counts["lastmod"]["next"]["learnt"])
+    assert learnt.counts["lastmod"]["why"].startswith("switched during the run: ")
+    assert "not announced by the sitemaps' lastmod" in learnt.counts["lastmod"]["next"]["why"]
+    later = runs[runs.index(learnt) + 1:]
+    assert later and all(r.counts["lastmod"]["mode"] == "schedule" for r in later)
+    assert sum(r.counts["revisits"]["lastmod"] for r in runs) == 0

@@ -2,7 +2,7 @@
 
 A profile picks a fraction of paths by hash; a picked path misbehaves for its first few requests and
 then heals, as a real overloaded server does, so a crawler that retries reaches everything within two
-runs (`waf`: a firewall's 403 "blocked by our security system", for up to six requests). `charset`,
+runs (`waf`: a firewall's 403 "blocked by our security system", for two to four requests). `charset`,
 `careless-etag`, `no-feeds`, `no-lastmod` and `stale-lastmod` (every sitemap `lastmod` is the publication
 plus one second, and never moves) are not failures but permanent properties of the picked pages.
 """
@@ -67,7 +67,7 @@ class FaultPlan:
             return Fault(kind) if self.hits.get(loop_key, 0) + self.hits.get(loop_key + "?loop=1", 0) <= (
                 REDIRECT_LOOP_HITS) else None
         bad_hits = {"5xx": 1 + int(_unit(self.seed, "burst", key) * 3),
-                    "waf": 2 + int(_unit(self.seed, "burst", key) * 5)}.get(kind, 1)
+                    "waf": 2 + int(_unit(self.seed, "burst", key) * 3)}.get(kind, 1)
         if n >= bad_hits:
             return None
         if kind == "5xx":
