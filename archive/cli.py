@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from archive import __version__, export, queries, warc
+from archive import __version__, export, queries, reextract, runs, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
 from archive.diff import changed_words, with_context, word_diff
 from archive.export import FORMATS as EXPORT_FORMATS
@@ -26,12 +26,13 @@ from archive.export import Format, Versions
 from archive.extract import Article, extract
 from archive.extract.dates import VN
 from archive.importing import import_warcs
+from archive.locks import Locked, RunLock
 from archive.models import Article as ArchivedArticle
 from archive.search import index as search_index
 from archive.search.engine import SORTS, Filters, Results, Sort, render_snippet, search
 from archive.search.query import QueryError
 from archive.urls import UrlRules, parse_aliases
-from archive.vocab import ArticleStatus
+from archive.vocab import ArticleStatus, RunKind, RunOutcome
 
 FORMATS = click.Choice(["json", "jsonl", "text"])
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -217,8 +218,11 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
         click.echo(json.dumps(data))
     else:
         ratio = f" ({data['stored_bytes'] / data['raw_bytes']:.1%} of raw)" if data["raw_bytes"] else ""
+        parsers = data.pop("parser_versions")
         for key, value in data.items():
             click.echo(f"{key:>13}: {value:,}" + (ratio if key == "stored_bytes" else ""))
+        for version, count in sorted(parsers.items()):
+            click.echo(f"{'made by':>13}: parser {version} ({count:,} versions)")
 
 
 @cli.command("show")
@@ -445,6 +449,87 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
         click.echo(f"exported {written:,} {'records' if fmt == 'warc' else 'rows'} to {output}", err=True)
 
 
+@cli.command("reextract")
+@click.option("--section", help="Only articles of this section, its sub-sections included (diacritics optional).")
+@click.option("--since", type=click.DateTime(DATE_FORMATS), help="Only articles published on or after (Vietnam time).")
+@click.option("--until", type=click.DateTime(DATE_FORMATS), help="Only articles published before (Vietnam time).")
+@click.option("--url", "urls", multiple=True, metavar="URL", help="Only this article (repeatable).")
+@click.option("--parser", "parser_spec", default=reextract.DEFAULT_PARSER, show_default=True, metavar="MODULE:FUNCTION",
+              help="A parser with the signature of archive.extract.extract: a branch's, or a variant of your own.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that read raw pages and extract them (one writer batches their results).")
+@click.option("--dry-run", is_flag=True, help="Write nothing: report what the parser would change.")
+@format_option("json", "text")
+@alias_option
+@click.pass_context
+def reextract_cmd(ctx: click.Context, section: str | None, since: datetime | None, until: datetime | None,
+                  urls: tuple[str, ...], parser_spec: str, workers: int, dry_run: bool, fmt: str,
+                  aliases: tuple[str, ...]) -> None:
+    """Run the parser again over the stored raw pages (no fetching), and rebuild versions and the search
+    index from what it extracts.
+
+    Resumable (an interrupted run continues where it stopped) and idempotent (a second run changes
+    nothing); raw pages and fetch records are never changed. The report says which articles changed, per
+    field, and how many versions appear, merge or vanish.
+
+    Example:
+
+        archive reextract --parser mybranch.extract:extract --dry-run
+    """
+    rules = url_rules(aliases)
+    scope = reextract.Scope(filters_from(section, since, until, None, None, None, None), urls)
+    try:
+        reextract.load_parser(parser_spec)
+    except reextract.ParserError as exc:
+        raise click.ClickException(str(exc)) from None
+    with opened(ctx) as archive:
+        if dry_run:
+            report = _reextract(archive, scope, parser_spec, rules, workers, dry_run=True)
+        else:
+            report = _reextract_run(archive, scope, parser_spec, rules, workers)
+    click.echo(json.dumps(report.as_dict(), ensure_ascii=False) if fmt == "json" else report.text())
+
+
+def _reextract(archive: Archive, scope: reextract.Scope, parser_spec: str, rules: UrlRules, workers: int,
+               dry_run: bool) -> reextract.Report:
+    with progress() as bar:
+        task = bar.add_task("re-extracting" if not dry_run else "re-extracting (dry run)", total=None)
+        try:
+            return reextract.run(archive, scope, parser_spec, rules, workers, dry_run,
+                                 on_pages=lambda n: bar.advance(task, n),
+                                 on_total=lambda n: bar.update(task, total=n))
+        except reextract.ParserError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _reextract_run(archive: Archive, scope: reextract.Scope, parser_spec: str, rules: UrlRules,
+                   workers: int) -> reextract.Report:
+    """A writing run: one at a time per archive, with its run record."""
+    lock = RunLock(archive, RunKind.REEXTRACT)
+    try:
+        lock.acquire()
+    except Locked as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        runs.interrupt_stale(archive, RunKind.REEXTRACT)
+        args = {"parser": parser_spec, "section": scope.filters.section, "urls": list(scope.urls), "workers": workers,
+                "since": scope.filters.since.isoformat() if scope.filters.since else None,
+                "until": scope.filters.until.isoformat() if scope.filters.until else None}
+        run_id = runs.start(archive, RunKind.REEXTRACT, args)
+        outcome, counts = RunOutcome.FAILED, {}
+        try:
+            report = _reextract(archive, scope, parser_spec, rules, workers, dry_run=False)
+            outcome, counts = RunOutcome.OK, report.as_dict()
+            return report
+        except KeyboardInterrupt:
+            outcome = RunOutcome.INTERRUPTED
+            raise
+        finally:
+            runs.finish(archive, run_id, outcome, counts)
+    finally:
+        lock.release()
+
+
 @cli.group("index")
 def index_group() -> None:
     """The full-text search index."""
@@ -503,7 +588,8 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
 
 RUN_COUNTS = (("pages", "pages"), ("new_articles", "new articles"), ("new_versions", "new versions"),
               ("not_modified", "304s"), ("gone", "gone"), ("browser_pages", "in browser"), ("version", "versions"),
-              ("unchanged", "unchanged"), ("failed", "failed"))
+              ("unchanged", "unchanged"), ("failed", "failed"), ("refused_pages", "refused by the site's firewall"),
+              ("extractions_written", "extractions"), ("articles_changed", "articles changed"))
 
 
 def summarize(counts: dict[str, Any]) -> str:
@@ -511,6 +597,7 @@ def summarize(counts: dict[str, Any]) -> str:
     errors = counts.get("errors") or {}
     if errors:
         parts.append(f"errors {sum(errors.values()):,} ({', '.join(f'{k} {v}' for k, v in sorted(errors.items()))})")
+    parts += counts.get("problems") or []
     return " · ".join(parts) or "—"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.database import ArchiveError
-from archive.models import Article, Fetch, RawBody, Run, Version
+from archive.models import Article, Extraction, Fetch, RawBody, Run, Version
 from archive.urls import UrlRules
 
 
@@ -49,6 +49,7 @@ class Stats:
     runs: int
     raw_bytes: int
     stored_bytes: int
+    parser_versions: dict[str, int]  # which parser made the archive's versions: version -> how many
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -60,7 +61,9 @@ def stats(session: Session) -> Stats:
 
     raw, stored = session.execute(select(func.coalesce(func.sum(RawBody.size), 0),
                                          func.coalesce(func.sum(RawBody.stored_size), 0))).one()
-    return Stats(count(Article), count(Version), count(Fetch), count(Run), int(raw), int(stored))
+    parsers = {version: n for version, n in session.execute(select(Extraction.parser_version, func.count()).join(
+        Version, Version.extraction_id == Extraction.id).group_by(Extraction.parser_version))}
+    return Stats(count(Article), count(Version), count(Fetch), count(Run), int(raw), int(stored), parsers)
 
 
 def runs(session: Session, limit: int = 50) -> list[Run]:

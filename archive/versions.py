@@ -4,7 +4,9 @@ rebuild with the same rule."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Subquery, delete, func, select
 from sqlalchemy.orm import Session
@@ -33,6 +35,20 @@ def count(session: Session, article_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Version).where(Version.article_id == article_id)) or 0
 
 
+T = TypeVar("T")
+
+
+def sequence(extractions: Iterable[tuple[str, T]]) -> list[T]:
+    """The versions good extractions make, given as (fingerprint, item) in fetch order: each item whose
+    fingerprint differs from the one before starts a version (numbered from 1, in order)."""
+    out, previous = [], None
+    for fingerprint, item in extractions:
+        if fingerprint != previous:
+            out.append(item)
+            previous = fingerprint
+    return out
+
+
 def rebuild(session: Session, article_id: int, parser_version: str) -> int:
     """Recomputes an article's versions from its fetches' extractions by `parser_version`; their count."""
     session.execute(delete(Version).where(Version.article_id == article_id))
@@ -40,23 +56,19 @@ def rebuild(session: Session, article_id: int, parser_version: str) -> int:
         select(Extraction, Fetch).join(Fetch, Extraction.fetch_id == Fetch.id)
         .where(Fetch.article_id == article_id, Extraction.parser_version == parser_version, Extraction.ok)
         .order_by(Fetch.fetched_at, Fetch.id)).all()
-    number, previous = 0, None
-    for extraction, fetch in rows:
-        if extraction.fingerprint == previous:
-            continue
-        number += 1
-        previous = extraction.fingerprint
+    made = sequence((extraction.fingerprint, (extraction, fetch)) for extraction, fetch in rows)
+    for number, (extraction, fetch) in enumerate(made, 1):
         session.add(_version(article_id, number, extraction, fetch))
     session.flush()
-    return number
+    return len(made)
 
 
 def _version(article_id: int, number: int, extraction: Extraction, fetch: Fetch) -> Version:
     return Version(article_id=article_id, number=number, extraction_id=extraction.id,
                    fingerprint=extraction.fingerprint, seen_at=fetch.fetched_at,
-                   title=extraction.fields.get("title", ""), published=_published(extraction))
+                   title=extraction.fields.get("title", ""), published=published_of(extraction.fields))
 
 
-def _published(extraction: Extraction) -> datetime | None:
-    value = extraction.fields.get("published")
+def published_of(fields: dict[str, Any]) -> datetime | None:
+    value = fields.get("published")
     return datetime.fromisoformat(value) if value else None

@@ -73,13 +73,13 @@ def search(session: Session, query: str, filters: Filters = NO_FILTERS, sort: So
     node = parse(query)
     sqlite = session.get_bind().dialect.name == "sqlite"
     ranked = _sqlite_matches(node, exact) if sqlite else _postgres_matches(node, exact)
-    conditions = _filters(filters)
-    total = session.scalar(select(func.count()).select_from(ranked.where(*conditions).subquery())) or 0
+    where = conditions(filters)
+    total = session.scalar(select(func.count()).select_from(ranked.where(*where).subquery())) or 0
     score, exact_hit = ranked.selected_columns.score, ranked.selected_columns.exact_hit
     order = {"relevance": [exact_hit.desc(), score.desc()],
              "newest": [SearchDoc.published.desc().nulls_last(), score.desc()],
              "oldest": [SearchDoc.published.asc().nulls_last(), score.desc()]}[sort]
-    rows = session.execute(ranked.where(*conditions).order_by(*order, SearchDoc.article_id)
+    rows = session.execute(ranked.where(*where).order_by(*order, SearchDoc.article_id)
                            .limit(limit).offset(offset)).all()
     texts = _texts(session, [row.SearchDoc.extraction_id for row in rows])
     hits = [Hit(id=row.SearchDoc.article_id, canonical_url=row.canonical_url, title=row.SearchDoc.title,
@@ -94,10 +94,10 @@ def matching_articles(session: Session, query: str | None, filters: Filters = NO
     """The ids (column `article_id`) of every indexed article that matches: `query` (None: any) and the
     filters. Raises `QueryError` for a query that cannot be searched."""
     if query is None:
-        return select(SearchDoc.article_id).where(*_filters(filters))
+        return select(SearchDoc.article_id).where(*conditions(filters))
     node = parse(query)
     ranked = (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact)
-    return ranked.with_only_columns(SearchDoc.article_id).where(*_filters(filters))
+    return ranked.with_only_columns(SearchDoc.article_id).where(*conditions(filters))
 
 
 def _sqlite_matches(node: Node, exact: bool) -> Select[Any]:
@@ -128,7 +128,8 @@ def _postgres_matches(node: Node, exact: bool) -> Select[Any]:
             .join(Article, Article.id == SearchDoc.article_id).where(column.op("@@")(query)))
 
 
-def _filters(filters: Filters) -> list[ColumnElement[bool]]:
+def conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on `search_docs` that `filters` make."""
     out: list[ColumnElement[bool]] = []
     for column, value in ((SearchDoc.sections_key, filters.section), (SearchDoc.authors_key, filters.author),
                           (SearchDoc.tags_key, filters.tag)):

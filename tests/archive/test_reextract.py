@@ -1,0 +1,207 @@
+"""`archive reextract`: a parser run again over the stored raw pages, predicted exactly by its dry run,
+reversible, idempotent, resumable after SIGKILL, and safe beside a crawl."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import cli
+from archive.database import Archive
+from archive.extract import PARSER_VERSION
+from archive.ingest import Ingestor
+from archive.urls import UrlRules, parse_aliases
+from tests.archive.feed import ingest_all
+from tests.crawler.harness import bad_versions, crawl, start_crawl
+from tests.replica import Replica
+
+CANDIDATE = "tests.archive.parsers:without_editors_note"
+QUERIES = ("doanh nghiep", "chuyen doi so", '"thi truong vang"', "Thanh Hóa")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of a replica's articles fetched twice, three weeks apart: edits made versions, some by
+    a paragraph or correction note added at the end."""
+    path = tmp_path_factory.mktemp("reextract") / "built.sqlite"
+    archive = Archive(f"sqlite:///{path}")
+    with Replica(articles=160, seed=51) as rep:
+        ingestor = Ingestor(archive, UrlRules.from_env().with_aliases(parse_aliases(rep.host_alias)))
+        for _ in range(2):
+            ingest_all(ingestor, [rep.base_url + a.path for a in rep.site.visible() if a.kind == "normal"])
+            rep.advance(21 * 24)
+    archive.close()
+    return path
+
+
+@pytest.fixture
+def db(built: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "a.sqlite"
+    shutil.copy(built, copy)
+    return copy
+
+
+def reextract(db: Path, *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "reextract", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def snapshot(db: Path) -> dict[str, Any]:
+    """The archive as a reader sees it: versions, the search index, and what searches find."""
+    conn = sqlite3.connect(db)
+    try:
+        versions = conn.execute("SELECT article_id, number, fingerprint, extraction_id, seen_at, title, published "
+                                "FROM versions ORDER BY article_id, number").fetchall()
+        docs = conn.execute("SELECT article_id, extraction_id, title, section, authors, published, status "
+                            "FROM search_docs ORDER BY article_id").fetchall()
+        fetches = conn.execute("SELECT * FROM fetches ORDER BY id").fetchall()
+        raw = conn.execute("SELECT sha256, data FROM raw_bodies ORDER BY sha256").fetchall()
+    finally:
+        conn.close()
+    found = {}
+    for query in QUERIES:
+        out = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "search", query, "--limit", "50", "--format", "json"])
+        found[query] = [hit["id"] for hit in json.loads(out.output)]
+    return {"versions": versions, "docs": docs, "fetches": fetches, "raw": raw, "found": found}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dry_run_writes_nothing_and_predicts_the_real_run(db: Path) -> None:
+    before = snapshot(db)
+    file_before = digest(db)
+    predicted = reextract(db, "--parser", CANDIDATE, "--dry-run")
+    assert digest(db) == file_before, "a dry run leaves the database file byte-identical"
+    assert predicted["parser_version"] == PARSER_VERSION + "+without-editors-note"
+    assert predicted["versions_after"] < predicted["versions_before"] and predicted["versions_merge"] > 0
+    assert 0 < predicted["fields_changed"]["text"] < predicted["articles"] and predicted["examples"]
+    assert "[-Ghi chú của Tòa soạn" in predicted["examples"][0]["diff"]
+    done = reextract(db, "--parser", CANDIDATE)
+    assert {**done, "dry_run": True} == predicted
+    after = snapshot(db)
+    assert after["fetches"] == before["fetches"] and after["raw"] == before["raw"], "raw store never written"
+    assert len(after["versions"]) == predicted["versions_after"]
+
+
+def test_reextracting_back_with_the_default_parser_restores_the_archive_exactly(db: Path) -> None:
+    before = snapshot(db)
+    reextract(db, "--parser", CANDIDATE)
+    assert snapshot(db)["versions"] != before["versions"]
+    back = reextract(db)
+    assert back["extractions_written"] == 0, "the default parser's extractions were kept"
+    assert snapshot(db) == before
+
+
+def test_a_second_run_changes_nothing(db: Path) -> None:
+    first = reextract(db, "--parser", CANDIDATE, "--workers", "2")
+    state = snapshot(db)
+    second = reextract(db, "--parser", CANDIDATE)
+    assert first["extractions_written"] == first["fetches"] > 0
+    assert second["extractions_written"] == 0 and second["articles_changed"] == 0
+    assert second["versions_before"] == second["versions_after"] == first["versions_after"]
+    assert snapshot(db) == state
+
+
+def test_scope_by_url_and_section(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    url, section = conn.execute("SELECT a.canonical_url, d.section FROM articles a JOIN search_docs d "
+                                "ON d.article_id = a.id ORDER BY a.id LIMIT 1").fetchone()
+    conn.close()
+    one = reextract(db, "--parser", CANDIDATE, "--dry-run", "--url", url)
+    assert one["articles"] == 1
+    by_section = reextract(db, "--parser", CANDIDATE, "--dry-run", "--section", section)
+    assert 1 <= by_section["articles"] < reextract(db, "--parser", CANDIDATE, "--dry-run")["articles"]
+
+
+def test_stats_and_runs_say_which_parser_made_the_data(db: Path) -> None:
+    reextract(db, "--parser", CANDIDATE)
+    stats = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "stats", "--format", "json"]).output)
+    assert set(stats["parser_versions"]) == {PARSER_VERSION + "+without-editors-note"}
+    runs = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs", "--format", "json"]).output)
+    assert runs[0]["kind"] == "reextract" and runs[0]["outcome"] == "ok"
+    assert runs[0]["counts"]["parser_version"] == PARSER_VERSION + "+without-editors-note"
+    text = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs"]).output
+    assert "reextract" in text and "articles changed" in text
+
+
+@pytest.mark.parametrize(("parser", "message"), [
+    ("nowhere.module:extract", "cannot load the parser nowhere.module:extract"),
+    ("tests.archive.parsers", "is not MODULE:FUNCTION"),
+    ("tests.archive.parsers:not_a_parser", "is not a parser"),
+])
+def test_a_bad_parser_is_one_line_and_leaves_the_archive_untouched(db: Path, parser: str, message: str) -> None:
+    before = digest(db)
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "reextract", "--parser", parser])
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and message in result.output
+    assert digest(db) == before
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_ends_as_an_uninterrupted_run(db: Path, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.sqlite"
+    shutil.copy(db, whole)
+    reextract(whole, "--parser", CANDIDATE)
+    command = [sys.executable, "-m", "archive", "--db", f"sqlite:///{db}", "reextract", "--parser", CANDIDATE]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conn = sqlite3.connect(db, timeout=30)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = conn.execute("SELECT count(*) FROM extractions WHERE parser_version LIKE '%+without-editors-note'"
+                            ).fetchone()[0]
+        if done >= 100:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    total = conn.execute("SELECT count(*) FROM extractions WHERE parser_version = ?", (PARSER_VERSION,)).fetchone()[0]
+    conn.close()
+    assert 100 <= done < total, "the kill should land mid-run"
+    resumed = reextract(db, "--parser", CANDIDATE)
+    assert resumed["extractions_written"] == total - done
+    assert snapshot(db) == snapshot(whole)
+    runs = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs", "--format", "json"]).output)
+    assert [r["outcome"] for r in runs[:2]] == ["ok", "interrupted"]
+
+
+@pytest.mark.slow
+def test_beside_a_crawl_nothing_is_lost_or_duplicated(tmp_path: Path) -> None:
+    """A re-extraction while a crawl writes: the crawl's new fetches are re-extracted by this run or the
+    next, and every article ends with the versions its pages make, each number once."""
+    db = tmp_path / "a.sqlite"
+    url = f"sqlite:///{db}"
+    with Replica(articles=200, seed=52) as rep:
+        assert crawl(rep, url).returncode == 0
+        rep.advance(10 * 24)
+        proc = start_crawl(rep, url, tmp_path / "crawl.log", DDDN_MODE="full", DDDN_CONDITIONAL_GET="False")
+        during = reextract(db, "--parser", CANDIDATE, "--workers", "2")
+        assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
+    after = reextract(db, "--parser", CANDIDATE)
+    assert during["fetches"] > 0 and after["fetches"] > during["fetches"], "the crawl wrote while it ran"
+    assert bad_versions(url) == 0
+    conn = sqlite3.connect(db)
+    try:
+        pages = conn.execute("SELECT count(*) FROM fetches f WHERE f.status = 200 AND f.article_id IS NOT NULL AND "
+                             "EXISTS (SELECT 1 FROM extractions e WHERE e.fetch_id = f.id)").fetchone()[0]
+        redone = conn.execute("SELECT count(*) FROM extractions WHERE parser_version = ?",
+                              (PARSER_VERSION + "+without-editors-note",)).fetchone()[0]
+        duplicated = conn.execute("SELECT count(*) FROM (SELECT article_id, number FROM versions "
+                                  "GROUP BY article_id, number HAVING count(*) > 1)").fetchone()[0]
+    finally:
+        conn.close()
+    assert redone == pages and duplicated == 0, "every page re-extracted, no version twice"
+    again = reextract(db, "--parser", CANDIDATE)
+    assert again["extractions_written"] == 0 and again["articles_changed"] == 0
