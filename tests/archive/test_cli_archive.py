@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from archive import runs
 from archive.cli import cli
 from archive.database import Archive
+from archive.extract import PARSER_VERSION
 from archive.importing import import_warcs
 from archive.ingest import Ingestor
 from archive.models import Article, Run
@@ -86,9 +87,10 @@ def test_stats_runs_and_db_upgrade(edited: tuple[str, dict[str, object], dict[st
     db, _, _ = edited
     code, out = run("--db", db, "stats", "--format", "json")
     assert code == 0 and set(json.loads(out)) == {"articles", "versions", "fetches", "runs", "raw_bytes",
-                                                   "stored_bytes"}
+                                                   "stored_bytes", "parser_versions"}
+    assert json.loads(out)["parser_versions"] == {PARSER_VERSION: 2}
     code, out = run("--db", db, "stats")
-    assert code == 0 and "versions: 2" in out
+    assert code == 0 and "versions: 2" in out and f"made by: parser {PARSER_VERSION} (2 versions)" in out
     assert run("--db", db, "runs") [0] == 0
     code, out = run("--db", db, "db", "upgrade")
     assert code == 0 and "schema up to date" in out
