@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -200,6 +201,19 @@ def test_sitemap_index_leads_to_sitemaps_and_a_newer_lastmod_refetches_a_known_a
     known = spider_for(replica, ArchiveView({canonical: Known('"old"', None, stale, stale)}, completed_crawl=True))
     (again,) = [r for r in known.parse_sitemap(response(child)) if isinstance(r, Request) and r.url == canonical]
     assert again.meta[VALIDATORS_META] == ('"old"', None)
+
+
+def test_per_day_sitemaps_are_read_and_skipped_before_since() -> None:
+    with Replica(articles=150, seed=8, sitemaps="daily") as rep:
+        index = response(rep.base_url + "/sitemap.xml")
+        days = [u for u in urls(spider_for(rep).parse_sitemap(index)) if re.search(r"-\d{4}-\d\d-\d\d\.xml$", u)]
+        assert len(days) > 20
+        articles = urls(spider_for(rep).parse_sitemap(response(days[0])))
+        assert articles and all(rep.base_url in u for u in articles)
+        since = (rep.site.now - timedelta(days=3)).date().isoformat()
+        recent = [u for u in urls(spider_for(rep, DDDN_SINCE=since).parse_sitemap(index)) if u in days]
+        dated = [re.search(r"(\d{4}-\d\d-\d\d)\.xml$", u)[1] for u in recent]  # type: ignore[index]
+        assert dated and min(dated) >= since and len(recent) < len(days)
 
 
 def test_rss_index_and_feeds_yield_articles(replica: Replica) -> None:
