@@ -173,8 +173,10 @@ def db_upgrade(ctx: click.Context) -> None:
 @cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @alias_option
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that extract and compress records (one writer batches them).")
 @click.pass_context
-def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...]) -> None:
+def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...], workers: int) -> None:
     """Ingest the response records of WARC files (FILE.warc, FILE.warc.gz, or a folder of them).
 
     Every file is read once first: a broken file is reported and nothing is ingested.
@@ -191,7 +193,7 @@ def import_cmd(ctx: click.Context, path: Path, aliases: tuple[str, ...]) -> None
         raise click.ClickException(str(exc)) from None
     with opened(ctx, create=True) as archive, progress() as bar:
         task = bar.add_task("importing", total=total)
-        counts = import_warcs(archive, files, rules, str(path), on_record=lambda: bar.advance(task))
+        counts = import_warcs(archive, files, rules, str(path), on_record=lambda: bar.advance(task), workers=workers)
         click.echo(f"imported {total} records from {len(files)} file(s): " +
                    ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 

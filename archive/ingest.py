@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,23 @@ from archive.vocab import ArticleStatus, FetchSource, Rendering
 from archive.vocab import IngestOutcome as Outcome
 
 RACE_RETRIES = 3
+# Statements built once: ingest runs them for every fetch, and building one costs more than running it.
+FETCH_BY_KEY = select(Fetch.id).where(Fetch.key == bindparam("key"))
+INSERT_FETCH = insert(Fetch).returning(Fetch.id)
+INSERT_EXTRACTION = insert(Extraction).returning(Extraction.id)
+INSERT_ARTICLE = insert(Article).returning(Article.id)
+_FOUND = (Article.id, Article.status, Article.gone_at, Article.first_seen, Article.last_seen)
+ARTICLE_BY_URL = select(*_FOUND).where(Article.canonical_url == bindparam("url"))
+ARTICLE_BY_SITE_ID = select(*_FOUND).where(Article.site_id == bindparam("site_id")).order_by(Article.id).limit(1)
+LATEST_FETCH = select(func.max(Fetch.fetched_at)).where(Fetch.article_id == bindparam("article_id"))
+LINK_FETCH = update(Fetch).where(Fetch.id == bindparam("fetch_id")).values(
+    article_id=bindparam("owner"), canonical_url=func.coalesce(bindparam("canonical"), Fetch.canonical_url))
+SEEN = update(Article).where(Article.id == bindparam("article_id")).values(
+    first_seen=case((Article.first_seen > bindparam("at"), bindparam("at")), else_=Article.first_seen),
+    last_seen=case((Article.last_seen < bindparam("at"), bindparam("at")), else_=Article.last_seen))
+REVIVE = update(Article).where(Article.id == bindparam("article_id")).values(status=ArticleStatus.LIVE, gone_at=None)
+REMOVE = update(Article).where(Article.id == bindparam("article_id")).values(
+    status=ArticleStatus.GONE, gone_at=bindparam("at"))
 
 
 
@@ -77,7 +95,34 @@ class IngestResult:
     new_body: bool = False
     extracted: bool = False  # an extraction ran (an article page)
     reindex: bool = False  # the article's status or version order changed without a new version
+    extraction_id: int | None = None
     flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """A fetch with every costly step that needs no write done beforehand, in any process: its extraction
+    (fields serialised once), its body hashed and compressed, and the search index's text."""
+
+    record: FetchRecord
+    parsed: ExtractedArticle | None
+    fields: dict[str, Any] | None
+    packed: rawstore.Packed | None
+    texts: search_index.Texts | None
+
+
+def prepare(record: FetchRecord, rules: UrlRules, session: Session,
+            parsed: ExtractedArticle | None = None) -> Prepared:
+    """`session` (read only) tells which compression dictionary the archive has; `parsed` is the
+    extraction when already run."""
+    parsed = parsed or extraction_for(record, rules)
+    fields = parsed.to_dict() if parsed is not None else None
+    packed = rawstore.pack(session, record.body) if record.body is not None else None
+    indexed = search_index.texts(fields) if parsed is not None and parsed.ok and fields else None
+    if parsed is not None:  # the writer reads its identity and fingerprint; the rest travels in `fields`
+        parsed = replace(parsed, blocks=[], images=[], related=[])
+    # the body travels packed (a tenth of its size), never twice
+    return Prepared(replace(record, body=None), parsed, fields, packed, indexed)
 
 
 def is_article(record: FetchRecord, rules: UrlRules) -> bool:
@@ -97,106 +142,146 @@ class Ingestor:
         self.archive, self.rules = archive, rules
 
     def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
-        """`parsed` is `extraction_for(record, rules)` if already computed; by default it is run here.
+        """`parsed` is `extraction_for(record, rules)` if already computed; by default it is run here."""
+        return self.write([self.prepare(record, parsed)])[0]
 
-        Several processes may ingest into one archive: a transaction that loses a race for a new article
-        or version number (a unique constraint) is simply run again, and then finds the winner's rows."""
+    def prepare(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> Prepared:
         if record.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
-        parsed = parsed or extraction_for(record, self.rules)
-        for attempt in range(RACE_RETRIES):
+        with self.archive.transaction(write=False) as session:
+            return prepare(record, self.rules, session, parsed)
+
+    def write(self, batch: list[Prepared]) -> list[IngestResult]:
+        """Writes prepared fetches in one transaction, each as ingest would alone.
+
+        Several processes may ingest into one archive: a transaction that loses a race for a new article
+        or version number (a unique constraint) is run again one fetch at a time, and then finds the
+        winner's rows."""
+        try:
+            with self.archive.transaction() as session:
+                return [self._write(session, p) for p in batch]
+        except IntegrityError:
+            if len(batch) > 1:
+                return [result for p in batch for result in self.write([p])]
+        for attempt in range(1, RACE_RETRIES):
             try:
                 with self.archive.transaction() as session:
-                    result = self._ingest(session, record, parsed)
-                result.extracted = parsed is not None
-                return result
+                    return [self._write(session, batch[0])]
             except IntegrityError:
                 if attempt == RACE_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _is_article(self, record: FetchRecord) -> bool:
-        return is_article(record, self.rules)
-
-    def _ingest(self, session: Session, record: FetchRecord, parsed: ExtractedArticle | None) -> IngestResult:
-        digest = record.body_sha256
-        key = record.key(digest)
-        if session.scalar(select(Fetch.id).where(Fetch.key == key)) is not None:
-            return IngestResult(Outcome.DUPLICATE)
-        new_body = rawstore.put(session, record.body, digest)[1] if record.body is not None else False
-        fetch = Fetch(key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
-                      canonical_url=self.rules.canonical(record.final_url), status=record.status,
-                      etag=record.header("etag"), last_modified=record.header("last-modified"),
-                      content_type=record.header("content-type"), fetched_at=record.fetched_at,
-                      server_date=record.server_date,
-                      rendered=record.rendered, source=record.source, body_sha256=digest)
-        session.add(fetch)
-        session.flush()
-        result = self._resolve(session, record, fetch, parsed)
-        result.fetch_id, result.new_body = fetch.id, new_body
-        if result.article_id is not None and (result.outcome in (Outcome.VERSION, Outcome.GONE) or result.reindex):
-            search_index.update(session, result.article_id)  # in step with the versions, in this transaction
+    def _write(self, session: Session, prepared: Prepared) -> IngestResult:
+        result = self._ingest(session, prepared)
+        result.extracted = prepared.parsed is not None
         return result
 
-    def _resolve(self, session: Session, record: FetchRecord, fetch: Fetch,
-                 parsed: ExtractedArticle | None) -> IngestResult:
-        is_article = self._is_article(record)
+    def _ingest(self, session: Session, prepared: Prepared) -> IngestResult:
+        conn = session.connection()  # Core statements, past the ORM session's own overhead
+        record, packed = prepared.record, prepared.packed
+        digest = packed.digest if packed is not None else None
+        key = record.key(digest)
+        if conn.scalar(FETCH_BY_KEY, {"key": key}) is not None:
+            return IngestResult(Outcome.DUPLICATE)
+        new_body = rawstore.put_packed(session, packed) if packed is not None else False
+        fetch_id = conn.execute(INSERT_FETCH, dict(
+            key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
+            canonical_url=self.rules.canonical(record.final_url), status=record.status,
+            etag=record.header("etag"), last_modified=record.header("last-modified"),
+            content_type=record.header("content-type"), fetched_at=record.fetched_at,
+            server_date=record.server_date, rendered=record.rendered, source=record.source,
+            body_sha256=digest)).scalar_one()
         if record.status == 304:
-            article = self._find(session, self.rules.canonical(record.requested_url))
-            if article is not None:
-                fetch.article_id = article.id
-                article.last_seen = max(article.last_seen, record.fetched_at)
-            return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id if article else None)
-        if record.status in (404, 410) and is_article:
-            article = self._find(session, self.rules.canonical(record.requested_url))
-            if article is None or record.fetched_at < article.last_seen:
-                if article is None:
-                    return IngestResult(Outcome.FAILED)
-                return IngestResult(Outcome.GONE, article_id=article.id)
-            fetch.article_id = article.id
-            article.status, article.gone_at = ArticleStatus.GONE, record.fetched_at
-            return IngestResult(Outcome.GONE, article_id=article.id)
-        if record.status != 200 or record.body is None or not is_article:
-            return IngestResult(Outcome.PAGE if record.status == 200 else Outcome.FAILED)
-        assert parsed is not None  # an article URL with a 200 body always has an extraction
-        extraction = Extraction(fetch_id=fetch.id, parser_version=PARSER_VERSION, ok=parsed.ok,
-                                fingerprint=parsed.fingerprint, flags=parsed.flags, fields=parsed.to_dict())
-        session.add(extraction)
+            result = self._not_modified(session, record, fetch_id)
+        elif record.status in (404, 410) and is_article(record, self.rules):
+            result = self._removed(session, record, fetch_id)
+        elif record.status != 200 or packed is None or not is_article(record, self.rules):
+            result = IngestResult(Outcome.PAGE if record.status == 200 else Outcome.FAILED)
+        else:
+            assert prepared.parsed is not None  # an article URL with a 200 body always has an extraction
+            result = self._article(session, prepared, fetch_id)
+        result.fetch_id, result.new_body = fetch_id, new_body
+        if result.article_id is not None and (result.outcome in (Outcome.VERSION, Outcome.GONE) or result.reindex):
+            # in step with the versions, in this transaction
+            ready = (result.extraction_id, prepared.texts) if result.extraction_id and prepared.texts else None
+            search_index.update(session, result.article_id, ready)
+        return result
+
+    def _not_modified(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
+        """A 304: the archived article was confirmed as it is."""
+        conn = session.connection()
+        article = self._find(session, self.rules.canonical(record.requested_url))
+        if article is None:
+            return IngestResult(Outcome.NOT_MODIFIED)
+        conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
+        conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
+        return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id)
+
+    def _removed(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
+        """A 404 or 410 of an article: gone, unless an earlier capture (a WARC backfill) says so late."""
+        conn = session.connection()
+        article = self._find(session, self.rules.canonical(record.requested_url))
+        if article is None:
+            return IngestResult(Outcome.FAILED)
+        if record.fetched_at >= article.last_seen:
+            conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
+            conn.execute(REMOVE, {"article_id": article.id, "at": record.fetched_at})
+        return IngestResult(Outcome.GONE, article_id=article.id)
+
+    def _article(self, session: Session, prepared: Prepared, fetch_id: int) -> IngestResult:
+        """An article page: its extraction kept, then the article found or made and its versions extended
+        (a capture older than the article's latest fetch rebuilds them in fetch order)."""
+        conn = session.connection()
+        record, parsed = prepared.record, prepared.parsed
+        assert parsed is not None
+        extraction_id = conn.execute(INSERT_EXTRACTION, dict(
+            fetch_id=fetch_id, parser_version=PARSER_VERSION, ok=parsed.ok, fingerprint=parsed.fingerprint,
+            flags=parsed.flags, fields=prepared.fields)).scalar_one()
         if not parsed.ok:
             return IngestResult(Outcome.FAILED, flags=parsed.flags)
-        canonical = parsed.canonical_url or fetch.canonical_url
-        fetch.canonical_url = canonical
-        article = self._find(session, canonical, parsed.site_id)
-        new_article = article is None
-        if article is None:
-            article = Article(canonical_url=canonical, site_id=parsed.site_id, first_seen=record.fetched_at,
-                              last_seen=record.fetched_at)
-            session.add(article)
-        session.flush()
-        fetch.article_id = article.id
-        latest = session.scalar(select(func.max(Fetch.fetched_at)).where(Fetch.article_id == article.id,
-                                                                           Fetch.id != fetch.id))
-        article.first_seen = min(article.first_seen, record.fetched_at)
-        if latest is None or record.fetched_at >= latest:
-            article.last_seen = max(article.last_seen, record.fetched_at)
-            gone_before = article.gone_at is None or record.fetched_at >= article.gone_at
-            revived = article.status == ArticleStatus.GONE and gone_before
-            if revived:
-                article.status, article.gone_at = ArticleStatus.LIVE, None
-            session.flush()
-            version = versions.append(session, article.id, extraction, fetch)
-            number = version.number if version else None
-        else:  # an older capture (a WARC backfill): versions are rebuilt in fetch order
-            session.flush()
+        canonical = parsed.canonical_url or self.rules.canonical(record.final_url)
+        found = self._find(session, canonical, parsed.site_id)
+        new_article = found is None
+        if found is None:
+            article_id = conn.execute(INSERT_ARTICLE, dict(
+                canonical_url=canonical, site_id=parsed.site_id, first_seen=record.fetched_at,
+                last_seen=record.fetched_at, status=ArticleStatus.LIVE)).scalar_one()
+            article = Found(article_id, ArticleStatus.LIVE, None, record.fetched_at, record.fetched_at)
+        else:
+            article = found
+        latest = conn.scalar(LATEST_FETCH, {"article_id": article.id}) if found is not None else None
+        conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": canonical})
+        conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
+        if latest is not None and record.fetched_at < latest:  # an older capture: versions in fetch order
             before = versions.count(session, article.id)
             changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
             return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
                                 new_article=new_article, flags=parsed.flags, reindex=True)
+        revived = article.status == ArticleStatus.GONE and (
+            article.gone_at is None or record.fetched_at >= article.gone_at)
+        if revived:
+            conn.execute(REVIVE, {"article_id": article.id})
+        number = versions.append_row(session, article.id, extraction_id, parsed, record.fetched_at)
         return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,
-                            new_article=new_article, version=number, flags=parsed.flags, reindex=revived)
+                            new_article=new_article, version=number, flags=parsed.flags, reindex=revived,
+                            extraction_id=extraction_id)
 
-    def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Article | None:
-        found = session.scalars(select(Article).where(Article.canonical_url == canonical)).first()
-        if found is None and site_id is not None:
-            found = session.scalars(select(Article).where(Article.site_id == site_id)).first()
-        return found
+    def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Found | None:
+        conn = session.connection()
+        row = conn.execute(ARTICLE_BY_URL, {"url": canonical}).first()
+        if row is None and site_id is not None:
+            row = conn.execute(ARTICLE_BY_SITE_ID, {"site_id": site_id}).first()
+        return Found(*row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What ingest needs of an archived article."""
+
+    id: int
+    status: str
+    gone_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+

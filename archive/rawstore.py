@@ -7,10 +7,11 @@ their bytes (CSS, menus, footers), so later bodies shrink to a few percent of th
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import zstandard
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from archive.models import CompressionDictionary, RawBody
@@ -21,6 +22,11 @@ TRAIN_SAMPLES = 200
 DICTIONARY_BYTES = 112 * 1024
 
 
+STORED = select(RawBody.sha256).where(RawBody.sha256 == bindparam("sha256"))
+INSERT = insert(RawBody)
+LATEST_DICTIONARY = select(func.max(CompressionDictionary.id))
+
+
 class CorruptBody(Exception):
     """A stored body no longer matches its address."""
 
@@ -29,18 +35,44 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True)
+class Packed:
+    """A body hashed and compressed, ready to store: the costly part of `put`, which can run anywhere."""
+
+    digest: str
+    size: int
+    data: bytes
+    dictionary_id: int | None
+
+
+def pack(session: Session, body: bytes, digest: str | None = None) -> Packed:
+    """`body` compressed with the archive's dictionary as it stands (read, never trained, here)."""
+    dictionary_id = session.scalar(LATEST_DICTIONARY)
+    data = _compressor(session, dictionary_id).compress(body)
+    return Packed(digest or sha256(body), len(body), data, dictionary_id)
+
+
 def put(session: Session, body: bytes, digest: str | None = None) -> tuple[str, bool]:
     """Stores `body` (whose SHA-256 may be passed in) unless it is already there; its address, and
     whether it was new."""
     digest = digest or sha256(body)
-    if session.scalar(select(RawBody.sha256).where(RawBody.sha256 == digest)) is not None:
-        return digest, False
-    dictionary_id = _dictionary_id(session)
-    data = _compressor(session, dictionary_id).compress(body)
-    session.add(RawBody(sha256=digest, size=len(body), stored_size=len(data), data=data, stored_at=datetime.now(UTC),
-                        dictionary_id=dictionary_id))
-    session.flush()  # before the fetch that refers to it
-    return digest, True
+    if session.scalar(STORED, {"sha256": digest}) is not None:
+        return digest, False  # spares the compression
+    _dictionary_id(session)  # trained first, once enough plain bodies are stored, so that this one uses it
+    return digest, put_packed(session, pack(session, body, digest))
+
+
+def put_packed(session: Session, packed: Packed) -> bool:
+    """Stores a packed body unless it is already there; whether it was new. A body packed before the
+    archive had a dictionary is stored as it is, and counts towards training one."""
+    conn = session.connection()
+    if conn.scalar(STORED, {"sha256": packed.digest}) is not None:
+        return False
+    if packed.dictionary_id is None:
+        _dictionary_id(session)  # trains one once enough plain bodies are stored
+    conn.execute(INSERT, dict(sha256=packed.digest, size=packed.size, stored_size=len(packed.data),
+                                 data=packed.data, stored_at=datetime.now(UTC), dictionary_id=packed.dictionary_id))
+    return True
 
 
 def get(session: Session, digest: str) -> bytes:
@@ -56,7 +88,7 @@ def get(session: Session, digest: str) -> bytes:
 
 def _dictionary_id(session: Session) -> int | None:
     """The dictionary new bodies are packed with; trained once enough pages are stored."""
-    found = session.scalar(select(func.max(CompressionDictionary.id)))
+    found = session.scalar(LATEST_DICTIONARY)
     if found is not None:
         return int(found)
     plain = session.scalar(select(func.count()).select_from(RawBody).where(RawBody.dictionary_id.is_(None))) or 0

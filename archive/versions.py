@@ -8,10 +8,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Subquery, delete, func, select
+from sqlalchemy import Subquery, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from archive.models import Extraction, Fetch, Version
+
+LAST_VERSION = (select(Version.number, Version.fingerprint).where(Version.article_id == bindparam("article_id"))
+                .order_by(Version.number.desc()).limit(1))
+INSERT_VERSION = insert(Version)
 
 
 def append(session: Session, article_id: int, extraction: Extraction, fetch: Fetch) -> Version | None:
@@ -23,6 +27,20 @@ def append(session: Session, article_id: int, extraction: Extraction, fetch: Fet
     version = _version(article_id, (last.number + 1) if last else 1, extraction, fetch)
     session.add(version)
     return version
+
+
+def append_row(session: Session, article_id: int, extraction_id: int, parsed: Any, seen_at: datetime) -> int | None:
+    """`append` in Core statements, for ingest: the number of the new version the extraction (whose
+    article is `parsed`) makes, or None when its fingerprint is the latest version's."""
+    conn = session.connection()
+    last = conn.execute(LAST_VERSION, {"article_id": article_id}).first()
+    if last is not None and last.fingerprint == parsed.fingerprint:
+        return None
+    number = (last.number + 1) if last else 1
+    conn.execute(INSERT_VERSION, dict(article_id=article_id, number=number, extraction_id=extraction_id,
+                                         fingerprint=parsed.fingerprint, seen_at=seen_at, title=parsed.title,
+                                         published=parsed.published))
+    return number
 
 
 def latest_numbers() -> Subquery:

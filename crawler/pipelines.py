@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from archive.database import Archive
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
-from archive.ingest import FetchRecord, Ingestor, IngestResult, extraction_for
+from archive.ingest import FetchRecord, Ingestor, IngestResult
 from archive.urls import UrlRules
 from archive.vocab import IngestOutcome, Rendering
 from crawler.extensions import RUN_ID
@@ -33,12 +33,13 @@ def _start_worker(db_url: str, rules: UrlRules, write_lock: Any) -> None:
 
 
 def _ingest(record: FetchRecord) -> IngestResult:
-    """Extraction in parallel; the write one process at a time on SQLite, where a blocking lock hands over
-    at once while SQLite's own busy handler would sleep with growing back-off."""
+    """Extraction, compression and the search text in parallel; the write one process at a time on
+    SQLite, where a blocking lock hands over at once while SQLite's own busy handler would sleep with
+    growing back-off."""
     assert _ingestor is not None
-    parsed = extraction_for(record, _ingestor.rules)
+    prepared = _ingestor.prepare(record)
     with _write_lock or contextlib.nullcontext():
-        return _ingestor.ingest(record, parsed)
+        return _ingestor.write([prepared])[0]
 
 
 class ArchivePipeline:

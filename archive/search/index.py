@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import update as update_
 from sqlalchemy.orm import Session
 
 from archive import versions
@@ -21,34 +22,46 @@ from archive.models import Article, Extraction, SearchDoc, Version
 from archive.search.fold import exact, fold, words
 
 WEIGHTS = {"title": "A", "lead": "B", "body": "D"}  # PostgreSQL ranks A above B above D
+Texts = dict[str, tuple[str, str]]  # an extraction's indexed parts (title, lead, body): (as typed, folded)
 
 
-def update(session: Session, article_id: int) -> None:
-    """Indexes the article's latest version and status, or drops it when it has no version."""
-    latest = session.execute(
-        select(Version.extraction_id, Extraction.fields).join(Extraction, Extraction.id == Version.extraction_id)
-        .where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)).first()
-    doc = session.get(SearchDoc, article_id)
+LATEST = (select(Version.extraction_id, Extraction.fields, Article.status)
+          .join(Extraction, Extraction.id == Version.extraction_id).join(Article, Article.id == Version.article_id)
+          .where(Version.article_id == bindparam("article_id")).order_by(Version.number.desc()).limit(1))
+INDEXED = select(SearchDoc.extraction_id).where(SearchDoc.article_id == bindparam("article_id"))
+UNINDEX = delete(SearchDoc).where(SearchDoc.article_id == bindparam("article_id"))
+INSERT_DOC = insert(SearchDoc)
+DOC_COLUMNS = ("extraction_id", "status", "title", "section", "authors", "published", "template", "sections_key",
+               "authors_key", "tags_key")
+UPDATE_STATUS = update_(SearchDoc).where(SearchDoc.article_id == bindparam("doc")).values(
+    status=bindparam("new_status"))
+UPDATE_DOC = update_(SearchDoc).where(SearchDoc.article_id == bindparam("doc")).values(
+    {column: bindparam(f"new_{column}") for column in DOC_COLUMNS})
+FTS_INDEXED = text("SELECT 1 FROM search_fts WHERE rowid = :id")
+
+
+def update(session: Session, article_id: int, prepared: tuple[int, Texts] | None = None) -> None:
+    """Indexes the article's latest version and status, or drops it when it has no version. Prepared
+    statements only: it runs inside every ingest that changes an article. `prepared`: an extraction's id
+    and its `texts`, when they were computed beforehand (outside the writer)."""
+    conn = session.connection()
+    latest = conn.execute(LATEST, {"article_id": article_id}).first()
+    indexed = conn.scalar(INDEXED, {"article_id": article_id})
     if latest is None:
-        if doc is not None:
-            session.delete(doc)
+        if indexed is not None:
+            conn.execute(UNINDEX, {"article_id": article_id})
         return
-    article = session.get(Article, article_id)
-    assert article is not None
-    extraction_id, fields = latest
-    if doc is not None and doc.extraction_id == extraction_id:
-        doc.status = article.status
+    extraction_id, fields, status = latest
+    if indexed == extraction_id:
+        conn.execute(UPDATE_STATUS, {"doc": article_id, "new_status": status})
         return
-    values = _doc_values(fields)
-    if doc is None:
-        doc = SearchDoc(article_id=article_id, extraction_id=extraction_id, status=article.status, **values)
-        session.add(doc)
+    values = {"extraction_id": extraction_id, "status": status, **_doc_values(fields)}
+    if indexed is None:
+        conn.execute(INSERT_DOC, {"article_id": article_id, **values})
     else:
-        doc.extraction_id, doc.status = extraction_id, article.status
-        for key, value in values.items():
-            setattr(doc, key, value)
-    session.flush()
-    _index_text(session, article_id, extraction_id, fields)
+        conn.execute(UPDATE_DOC, {"doc": article_id, **{f"new_{k}": v for k, v in values.items()}})
+    ready = prepared[1] if prepared is not None and prepared[0] == extraction_id else None
+    _index_text(session, article_id, extraction_id, ready or texts(fields))
 
 
 def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, batch: int = 500) -> int:
@@ -71,9 +84,9 @@ def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, bat
             {"article_id": a, "extraction_id": e, "status": status, **_doc_values(fields)}
             for a, e, fields, status in rows])
         if sqlite:
-            session.execute(text(FTS_INSERT), [_fts_row(e, fields) for _, e, fields, _ in rows])
+            session.execute(text(FTS_INSERT), [_fts_row(e, texts(fields)) for _, e, fields, _ in rows])
         else:
-            session.execute(text(PG_UPDATE), [_pg_row(a, fields) for a, _, fields, _ in rows])
+            session.execute(text(PG_UPDATE), [_pg_row(a, texts(fields)) for a, _, fields, _ in rows])
         for _ in rows:
             on_article()
         done, after = done + len(rows), rows[-1][0]
@@ -113,31 +126,36 @@ _VECTORS = {kind: " || ".join(f"setweight(to_tsvector('simple', :{kind}_{k}), '{
             for kind in ("folded", "exact")}
 PG_UPDATE = (f"UPDATE search_docs SET folded = {_VECTORS['folded']}, exact = {_VECTORS['exact']} "
              "WHERE article_id = :article_id")
+FTS_INSERT_STATEMENT, PG_UPDATE_STATEMENT = text(FTS_INSERT), text(PG_UPDATE)
 
 
 def _parts(fields: dict[str, Any]) -> dict[str, str]:
     return {"title": fields.get("title") or "", "lead": fields.get("lead") or "", "body": fields.get("text") or ""}
 
 
-def _fts_row(extraction_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-    parts = _parts(fields)
-    return {"id": extraction_id, **{k: exact(v) for k, v in parts.items()},
-            **{f"{k}_f": fold(v) for k, v in parts.items()}}
+def texts(fields: dict[str, Any]) -> Texts:
+    """What the index holds of an extraction, each part as typed and folded: the costly part of
+    indexing, which needs no database."""
+    return {k: (exact(v), fold(v)) for k, v in _parts(fields).items()}
 
 
-def _pg_row(article_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-    parts = _parts(fields)
-    return {"article_id": article_id, **{f"folded_{k}": _split(fold(v)) for k, v in parts.items()},
-            **{f"exact_{k}": _split(exact(v)) for k, v in parts.items()}}
+def _fts_row(extraction_id: int, parts: Texts) -> dict[str, Any]:
+    return {"id": extraction_id, **{k: v[0] for k, v in parts.items()}, **{f"{k}_f": v[1] for k, v in parts.items()}}
 
 
-def _index_text(session: Session, article_id: int, extraction_id: int, fields: dict[str, Any]) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        indexed = session.execute(text("SELECT 1 FROM search_fts WHERE rowid = :id"), {"id": extraction_id}).first()
+def _pg_row(article_id: int, parts: Texts) -> dict[str, Any]:
+    return {"article_id": article_id, **{f"folded_{k}": _split(v[1]) for k, v in parts.items()},
+            **{f"exact_{k}": _split(v[0]) for k, v in parts.items()}}
+
+
+def _index_text(session: Session, article_id: int, extraction_id: int, parts: Texts) -> None:
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        indexed = conn.execute(FTS_INDEXED, {"id": extraction_id}).first()
         if indexed is None:  # the same extraction is the same text: never indexed twice
-            session.execute(text(FTS_INSERT), _fts_row(extraction_id, fields))
+            conn.execute(FTS_INSERT_STATEMENT, _fts_row(extraction_id, parts))
         return
-    session.execute(text(PG_UPDATE), _pg_row(article_id, fields))
+    conn.execute(PG_UPDATE_STATEMENT, _pg_row(article_id, parts))
 
 
 def _split(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,22 @@ def test_a_broken_file_is_one_line_and_changes_nothing(captures: tuple[Path, lis
 def test_missing_path_is_one_line(sqlite_url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", sqlite_url, "import", "/nowhere"])
     assert result.exit_code == 1 and result.output == "Error: no such file or folder: /nowhere\n"
+
+
+def test_workers_make_the_same_archive(captures: tuple[Path, list[str], str], tmp_path: Path) -> None:
+    """Records prepared by two processes and written in batches: the same rows as one at a time."""
+    folder, _, alias = captures
+    archives = []
+    for workers in ("1", "2"):
+        url = f"sqlite:///{tmp_path / f'w{workers}.sqlite'}"
+        result = CliRunner().invoke(cli, ["--db", url, "import", str(folder), "--alias", alias, "--workers", workers])
+        assert result.exit_code == 0, result.output
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        archives.append([conn.execute(query).fetchall() for query in (
+            "SELECT canonical_url, status, site_id FROM articles ORDER BY canonical_url",
+            "SELECT a.canonical_url, v.number, v.fingerprint FROM versions v JOIN articles a ON a.id = v.article_id "
+            "ORDER BY 1, 2",
+            "SELECT key, canonical_url, body_sha256 FROM fetches ORDER BY key",
+            "SELECT sha256, size FROM raw_bodies ORDER BY sha256")])
+        conn.close()
+    assert archives[0] == archives[1]

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import archive_report, browser_report, crawl_report, extract_report, replica_speed, search_report
+from tests.bench import (
+    archive_report,
+    browser_report,
+    crawl_report,
+    extract_report,
+    reextract_report,
+    replica_speed,
+    search_report,
+)
 
 BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run,
-           "crawl": crawl_report.run, "browser": browser_report.run, "search": search_report.run}
+           "crawl": crawl_report.run, "browser": browser_report.run, "search": search_report.run,
+           "reextract": reextract_report.run}
 
 
 def main(argv: list[str]) -> int:

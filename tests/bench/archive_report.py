@@ -1,17 +1,22 @@
-"""The archive: raw-store size against raw HTML, the cost of re-fetching unchanged pages, ingest rate."""
+"""The archive: raw-store size against raw HTML, the cost of re-fetching unchanged pages, and the ingest
+rate one fetch at a time against the bulk path (two processes preparing, one writer batching), with the
+writer alone on prepared fetches as the ceiling; SQLite and PostgreSQL, in one run."""
 
 from __future__ import annotations
 
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from archive.bulk import ingest_many
 from archive.database import Archive
 from archive.ingest import FetchRecord, Ingestor
 from archive.queries import stats
+from archive.urls import UrlRules
 from tests.archive.feed import record
 from tests.bench.harness import report
 from tests.extract_eval import replica_rules
@@ -19,23 +24,62 @@ from tests.replica import Replica
 from tests.services import create_database, postgres_server
 
 RUNS = 3
+WORKERS = 2
 
 
-def ingest_rate(url: str, records: list[FetchRecord], rules: object) -> tuple[float, dict[str, int], dict[str, int]]:
-    arch = Archive(url)
-    ingestor = Ingestor(arch, rules)  # type: ignore[arg-type]
-    started = time.perf_counter()
+def one_at_a_time(ingestor: Ingestor, records: list[FetchRecord]) -> None:
     for rec in records:
         ingestor.ingest(rec)
-    rate = len(records) / (time.perf_counter() - started)
+
+
+def bulk(ingestor: Ingestor, records: list[FetchRecord]) -> None:
+    ingest_many(ingestor, records, WORKERS)
+
+
+def writer_alone(ingestor: Ingestor, records: list[FetchRecord]) -> float:
+    """Fetches per second the writer takes when everything else was done beforehand."""
+    prepared = [ingestor.prepare(rec) for rec in records]
+    started = time.perf_counter()
+    for i in range(0, len(prepared), 50):
+        ingestor.write(prepared[i:i + 50])
+    return len(prepared) / (time.perf_counter() - started)
+
+
+def rates(make_url: Callable[[str], str], records: list[FetchRecord], rules: UrlRules) -> dict[str, float]:
+    out = {}
+    for name, path in (("one", one_at_a_time), ("bulk", bulk)):
+        arch = Archive(make_url(name))
+        started = time.perf_counter()
+        path(Ingestor(arch, rules), records)
+        out[name] = len(records) / (time.perf_counter() - started)
+        arch.close()
+    arch = Archive(make_url("writer"))
+    out["writer"] = writer_alone(Ingestor(arch, rules), records)
+    arch.close()
+    return out
+
+
+def sizes(url: str, records: list[FetchRecord], rules: UrlRules) -> tuple[dict[str, int], dict[str, int]]:
+    arch = Archive(url)
+    ingestor = Ingestor(arch, rules)
+    one_at_a_time(ingestor, records)
     with arch.transaction(write=False) as s:
         first = stats(s).as_dict()
-    for rec in records:  # the same pages fetched again an hour later
-        ingestor.ingest(replace(rec, fetched_at=rec.fetched_at + timedelta(hours=1)))
+    one_at_a_time(ingestor, [replace(r, fetched_at=r.fetched_at + timedelta(hours=1)) for r in records])
     with arch.transaction(write=False) as s:
         second = stats(s).as_dict()
     arch.close()
-    return rate, first, second
+    return first, second
+
+
+def median(runs: list[dict[str, float]], key: str) -> str:
+    values = [r[key] for r in runs]
+    return f"{statistics.median(values):,.0f} fetches/s  ({', '.join(f'{v:.0f}' for v in values)})"
+
+
+def ratio(runs: list[dict[str, float]]) -> str:
+    values = [r["bulk"] / r["one"] for r in runs]
+    return f"{statistics.median(values):.2f}×  ({', '.join(f'{v:.2f}' for v in values)})"
 
 
 def run() -> None:
@@ -43,21 +87,27 @@ def run() -> None:
         urls = [t["canonical_url"] for t in rep.truth() if t["status"] == "live"][:600]
         records = [record(u) for u in urls]
         rules = replica_rules(rep)
-    rates, pg_rates = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = sizes(f"sqlite:///{Path(tmp) / 'sizes.sqlite'}", records, rules)
+    sqlite_runs, pg_runs = [], []
     for _ in range(RUNS):
         with tempfile.TemporaryDirectory() as tmp:
-            rate, first, second = ingest_rate(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", records, rules)
-            rates.append(rate)
+            sqlite_runs.append(rates(lambda name: f"sqlite:///{Path(tmp) / f'{name}.sqlite'}", records, rules))
     with postgres_server() as base:
         for n in range(RUNS):
-            pg_rates.append(ingest_rate(create_database(base, f"bench_{n}"), records, rules)[0])
-    report(f"archive: {len(records)} replica pages ingested (extract + store + version), median of {RUNS}", [
+            pg_runs.append(rates(lambda name, n=n: create_database(base, f"bench_{name}_{n}"), records, rules))
+    report(f"archive: {len(records)} replica pages ingested (extract + store + version + index), median of {RUNS}", [
         ("raw HTML bytes", f"{first['raw_bytes']:,}"),
         ("stored bytes (zstd, dictionary trained on the site)", f"{first['stored_bytes']:,}"),
         ("stored / raw", f"{first['stored_bytes'] / first['raw_bytes']:.1%}"),
         ("body bytes added by re-fetching every page unchanged", f"{second['stored_bytes'] - first['stored_bytes']:,}"),
         ("versions added by that re-fetch", f"{second['versions'] - first['versions']}"),
-        ("ingest rate, SQLite", f"{statistics.median(rates):,.0f} fetches/s  ({', '.join(f'{r:.0f}' for r in rates)})"),
-        ("ingest rate, PostgreSQL", f"{statistics.median(pg_rates):,.0f} fetches/s  "
-                                    f"({', '.join(f'{r:.0f}' for r in pg_rates)})"),
+        ("SQLite, one fetch at a time (extract + write, one process)", median(sqlite_runs, "one")),
+        (f"SQLite, bulk ({WORKERS} processes prepare, one writer batches)", median(sqlite_runs, "bulk")),
+        ("SQLite, bulk / one at a time", ratio(sqlite_runs)),
+        ("SQLite, the writer alone on prepared fetches", median(sqlite_runs, "writer")),
+        ("PostgreSQL, one fetch at a time", median(pg_runs, "one")),
+        (f"PostgreSQL, bulk ({WORKERS} processes)", median(pg_runs, "bulk")),
+        ("PostgreSQL, bulk / one at a time", ratio(pg_runs)),
+        ("PostgreSQL, the writer alone", median(pg_runs, "writer")),
     ])
