@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,9 +53,12 @@ class ParserError(ValueError):
 
 
 def load_parser(spec: str) -> Parser:
+    """The parser `spec` names, importable from the current folder too (a checkout of a branch, say)."""
     module, _, name = spec.partition(":")
     if not module or not name:
         raise ParserError(f"--parser {spec!r} is not MODULE:FUNCTION")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         parser = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
