@@ -37,7 +37,6 @@ INSERT_ARTICLE = insert(Article).returning(Article.id)
 _FOUND = (Article.id, Article.status, Article.gone_at, Article.first_seen, Article.last_seen)
 ARTICLE_BY_URL = select(*_FOUND).where(Article.canonical_url == bindparam("url"))
 ARTICLE_BY_SITE_ID = select(*_FOUND).where(Article.site_id == bindparam("site_id")).order_by(Article.id).limit(1)
-LATEST_FETCH = select(func.max(Fetch.fetched_at)).where(Fetch.article_id == bindparam("article_id"))
 LINK_FETCH = update(Fetch).where(Fetch.id == bindparam("fetch_id")).values(
     article_id=bindparam("owner"), canonical_url=func.coalesce(bindparam("canonical"), Fetch.canonical_url))
 SEEN = update(Article).where(Article.id == bindparam("article_id")).values(
@@ -95,7 +94,7 @@ class IngestResult:
     new_body: bool = False
     extracted: bool = False  # an extraction ran (an article page)
     reindex: bool = False  # the article's status or version order changed without a new version
-    extraction_id: int | None = None
+    indexed: bool = False  # the search entry was already brought up to date
     flags: list[str] = field(default_factory=list)
 
 
@@ -202,10 +201,9 @@ class Ingestor:
             assert prepared.parsed is not None  # an article URL with a 200 body always has an extraction
             result = self._article(session, prepared, fetch_id)
         result.fetch_id, result.new_body = fetch_id, new_body
-        if result.article_id is not None and (result.outcome in (Outcome.VERSION, Outcome.GONE) or result.reindex):
-            # in step with the versions, in this transaction
-            ready = (result.extraction_id, prepared.texts) if result.extraction_id and prepared.texts else None
-            search_index.update(session, result.article_id, ready)
+        changed = result.outcome in (Outcome.VERSION, Outcome.GONE) or result.reindex
+        if result.article_id is not None and changed and not result.indexed:
+            search_index.update(session, result.article_id)  # in step with the versions, in this transaction
         return result
 
     def _not_modified(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
@@ -250,10 +248,11 @@ class Ingestor:
             article = Found(article_id, ArticleStatus.LIVE, None, record.fetched_at, record.fetched_at)
         else:
             article = found
-        latest = conn.scalar(LATEST_FETCH, {"article_id": article.id}) if found is not None else None
         conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": canonical})
-        conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
-        if latest is not None and record.fetched_at < latest:  # an older capture: versions in fetch order
+        if found is not None:
+            conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
+        # The article's latest fetch is its last 200 or 304 (last_seen) or the 404 that made it gone
+        if found is not None and record.fetched_at < max(article.last_seen, article.gone_at or article.last_seen):
             before = versions.count(session, article.id)
             changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
             return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
@@ -263,9 +262,12 @@ class Ingestor:
         if revived:
             conn.execute(REVIVE, {"article_id": article.id})
         number = versions.append_row(session, article.id, extraction_id, parsed, record.fetched_at)
+        if number or revived:  # the search entry follows, from what is known here
+            status = ArticleStatus.LIVE if revived else article.status
+            search_index.update(session, article.id, (extraction_id, prepared.fields or {}, status, prepared.texts)
+                                if number else None)
         return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,
-                            new_article=new_article, version=number, flags=parsed.flags, reindex=revived,
-                            extraction_id=extraction_id)
+                            new_article=new_article, version=number, flags=parsed.flags, indexed=True)
 
     def _find(self, session: Session, canonical: str, site_id: int | None = None) -> Found | None:
         conn = session.connection()

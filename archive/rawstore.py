@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import zstandard
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import CompressionDictionary, RawBody
@@ -23,7 +25,9 @@ DICTIONARY_BYTES = 112 * 1024
 
 
 STORED = select(RawBody.sha256).where(RawBody.sha256 == bindparam("sha256"))
-INSERT = insert(RawBody)
+# one statement for "store it unless it is there"
+INSERT_NEW = {"sqlite": sqlite_insert(RawBody).on_conflict_do_nothing().returning(RawBody.sha256),
+              "postgresql": postgresql_insert(RawBody).on_conflict_do_nothing().returning(RawBody.sha256)}
 LATEST_DICTIONARY = select(func.max(CompressionDictionary.id))
 
 
@@ -66,13 +70,12 @@ def put_packed(session: Session, packed: Packed) -> bool:
     """Stores a packed body unless it is already there; whether it was new. A body packed before the
     archive had a dictionary is stored as it is, and counts towards training one."""
     conn = session.connection()
-    if conn.scalar(STORED, {"sha256": packed.digest}) is not None:
-        return False
     if packed.dictionary_id is None:
         _dictionary_id(session)  # trains one once enough plain bodies are stored
-    conn.execute(INSERT, dict(sha256=packed.digest, size=packed.size, stored_size=len(packed.data),
-                                 data=packed.data, stored_at=datetime.now(UTC), dictionary_id=packed.dictionary_id))
-    return True
+    new = conn.execute(INSERT_NEW[conn.dialect.name], dict(
+        sha256=packed.digest, size=packed.size, stored_size=len(packed.data), data=packed.data,
+        stored_at=datetime.now(UTC), dictionary_id=packed.dictionary_id))
+    return new.first() is not None
 
 
 def get(session: Session, digest: str) -> bytes:

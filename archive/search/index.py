@@ -23,6 +23,7 @@ from archive.search.fold import exact, fold, words
 
 WEIGHTS = {"title": "A", "lead": "B", "body": "D"}  # PostgreSQL ranks A above B above D
 Texts = dict[str, tuple[str, str]]  # an extraction's indexed parts (title, lead, body): (as typed, folded)
+Latest = tuple[int, dict[str, Any], str, Texts | None]  # extraction id, fields, article status, texts
 
 
 LATEST = (select(Version.extraction_id, Extraction.fields, Article.status)
@@ -40,18 +41,19 @@ UPDATE_DOC = update_(SearchDoc).where(SearchDoc.article_id == bindparam("doc")).
 FTS_INDEXED = text("SELECT 1 FROM search_fts WHERE rowid = :id")
 
 
-def update(session: Session, article_id: int, prepared: tuple[int, Texts] | None = None) -> None:
+def update(session: Session, article_id: int, latest: Latest | None = None) -> None:
     """Indexes the article's latest version and status, or drops it when it has no version. Prepared
-    statements only: it runs inside every ingest that changes an article. `prepared`: an extraction's id
-    and its `texts`, when they were computed beforehand (outside the writer)."""
+    statements only: it runs inside every ingest that changes an article. `latest`, when the caller knows
+    it: the latest version's extraction, just written and so never indexed, with its fields, the
+    article's status and the extraction's `texts` (computed beforehand, outside the writer)."""
     conn = session.connection()
-    latest = conn.execute(LATEST, {"article_id": article_id}).first()
+    row = latest[:3] if latest is not None else conn.execute(LATEST, {"article_id": article_id}).first()
     indexed = conn.scalar(INDEXED, {"article_id": article_id})
-    if latest is None:
+    if row is None:
         if indexed is not None:
             conn.execute(UNINDEX, {"article_id": article_id})
         return
-    extraction_id, fields, status = latest
+    extraction_id, fields, status = row
     if indexed == extraction_id:
         conn.execute(UPDATE_STATUS, {"doc": article_id, "new_status": status})
         return
@@ -60,8 +62,11 @@ def update(session: Session, article_id: int, prepared: tuple[int, Texts] | None
         conn.execute(INSERT_DOC, {"article_id": article_id, **values})
     else:
         conn.execute(UPDATE_DOC, {"doc": article_id, **{f"new_{k}": v for k, v in values.items()}})
-    ready = prepared[1] if prepared is not None and prepared[0] == extraction_id else None
-    _index_text(session, article_id, extraction_id, ready or texts(fields))
+    parts = (latest[3] if latest is not None else None) or texts(fields)
+    if latest is not None and conn.dialect.name == "sqlite":
+        conn.execute(FTS_INSERT_STATEMENT, _fts_row(extraction_id, parts))  # a new extraction: not indexed yet
+    else:
+        _index_text(session, article_id, extraction_id, parts)
 
 
 def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, batch: int = 500) -> int:

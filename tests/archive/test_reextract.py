@@ -183,7 +183,7 @@ def test_beside_a_crawl_nothing_is_lost_or_duplicated(tmp_path: Path) -> None:
     next, and every article ends with the versions its pages make, each number once."""
     db = tmp_path / "a.sqlite"
     url = f"sqlite:///{db}"
-    with Replica(articles=200, seed=52) as rep:
+    with Replica(articles=120, seed=52) as rep:
         assert crawl(rep, url).returncode == 0
         rep.advance(10 * 24)
         proc = start_crawl(rep, url, tmp_path / "crawl.log", DDDN_MODE="full", DDDN_CONDITIONAL_GET="False")
