@@ -303,10 +303,8 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
 
 def _plan_article(session: Session, report: Report, article_id: int, candidates: list[Candidate],
                   fresh: dict[int, Extracted], write: bool) -> None:
-    current = session.execute(
-        select(Version.number, Version.extraction_id, Version.fingerprint, Extraction.fields)
-        .join(Extraction, Extraction.id == Version.extraction_id)
-        .where(Version.article_id == article_id).order_by(Version.number)).all()
+    current = session.execute(select(Version.number, Version.extraction_id, Version.fingerprint)
+                              .where(Version.article_id == article_id).order_by(Version.number)).all()
     wanted = sequence((c.fingerprint, c) for c in candidates if c.ok)
     before, after = len(current), len(wanted)
     report.versions_before += before
@@ -315,7 +313,8 @@ def _plan_article(session: Session, report: Report, article_id: int, candidates:
     report.versions_merge += 0 < after < before
     report.versions_vanish += before > 0 and after == 0
     report.status_changed += (before == 0) != (after == 0)
-    old = current[-1].fields if current else {}
+    old = dict(session.scalar(select(Extraction.fields).where(Extraction.id == current[-1].extraction_id)) or {}
+               ) if current else {}
     new = _fields(session, wanted[-1], fresh) if wanted else {}
     changed = [k for k in sorted(old.keys() | new.keys()) if k not in NOT_FIELDS and old.get(k) != new.get(k)]
     if changed or [c.fingerprint for c in wanted] != [v.fingerprint for v in current]:
