@@ -18,20 +18,9 @@ LAST_VERSION = (select(Version.number, Version.fingerprint).where(Version.articl
 INSERT_VERSION = insert(Version)
 
 
-def append(session: Session, article_id: int, extraction: Extraction, fetch: Fetch) -> Version | None:
-    """The new version `extraction` makes, if any, when `fetch` is the article's latest fetch."""
-    last = session.scalars(select(Version).where(Version.article_id == article_id)
-                           .order_by(Version.number.desc()).limit(1)).first()
-    if last is not None and last.fingerprint == extraction.fingerprint:
-        return None
-    version = _version(article_id, (last.number + 1) if last else 1, extraction, fetch)
-    session.add(version)
-    return version
-
-
 def append_row(session: Session, article_id: int, extraction_id: int, parsed: Any, seen_at: datetime) -> int | None:
-    """`append` in Core statements, for ingest: the number of the new version the extraction (whose
-    article is `parsed`) makes, or None when its fingerprint is the latest version's."""
+    """Ingest's step, when the fetch is the article's latest: the number of the new version the extraction
+    (whose article is `parsed`) makes, or None when its fingerprint is the latest version's."""
     conn = session.connection()
     last = conn.execute(LAST_VERSION, {"article_id": article_id}).first()
     if last is not None and last.fingerprint == parsed.fingerprint:
