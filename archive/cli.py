@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive import __version__, export, queries, reextract, runs, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
-from archive.diff import changed_words, with_context, word_diff
+from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
 from archive.export import Format, Versions
 from archive.extract import Article, extract
@@ -269,22 +270,13 @@ def history_cmd(ctx: click.Context, ref: str, aliases: tuple[str, ...]) -> None:
     with reading(ctx) as session:
         article = article_for(session, ref, aliases)
         table = Table(title=f"{article.canonical_url} ({article.status})", title_justify="left")
-        for column in ("version", "first seen", "title", "words removed / added"):
+        for column in ("version", "first seen", "title", "words removed / added", "changed"):
             table.add_column(column)
-        previous: dict[str, Any] | None = None
-        for version in article.versions:
-            fields = version.extraction.fields
-            change = "—"
-            if previous is not None:
-                removed, added = changed_words(_full_text(previous), _full_text(fields))
-                change = f"-{removed} / +{added}"
-            table.add_row(str(version.number), local(version.seen_at), fields["title"], change)
-            previous = fields
+        for change in queries.history(session, article):
+            table.add_row(str(change.number), local(change.seen_at), change.title,
+                          f"-{change.removed} / +{change.added}" if change.number > 1 else "—",
+                          ", ".join(change.changed) or "—")
     Console().print(table)
-
-
-def _full_text(fields: dict[str, Any]) -> str:
-    return "\n".join([fields.get("title", ""), fields.get("lead", ""), fields.get("text", "")])
 
 
 @cli.command("diff")
@@ -307,10 +299,8 @@ def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int, aliases: tuple[str,
         old = queries.version_of(session, article, v1).extraction.fields
         new = queries.version_of(session, article, v2).extraction.fields
     console = Console(highlight=False)
-    for label, key in (("title", "title"), ("lead", "lead"), ("body", "text")):
-        pieces = word_diff(old.get(key, ""), new.get(key, ""))
-        if all(p.kind == "same" for p in pieces):
-            continue
+    comparison = compare(old, new)
+    for label, pieces in comparison.texts.items():
         pieces = with_context(pieces)
         out = Text(f"── {label} ──\n", style="bold")
         for piece in pieces:
@@ -322,6 +312,9 @@ def diff_cmd(ctx: click.Context, ref: str, v1: int, v2: int, aliases: tuple[str,
             else:
                 out.append(f"[-{piece.text}-] " if piece.kind == "removed" else f"{{+{piece.text}+}} ")
         console.print(out)
+    for field, (before, after) in comparison.lists.items():
+        change = f"{', '.join(before) or '—'} → {', '.join(after) or '—'}"
+        console.print(Text(f"── {field} ──\n", style="bold") + Text(change))
 
 
 # -- research -------------------------------------------------------------------------------------
@@ -584,23 +577,40 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
             elapsed = datetime.fromisoformat(r["finished_at"]) - datetime.fromisoformat(r["started_at"])
             seconds = elapsed.total_seconds()
             minutes = f"{seconds / 60:.1f}"
-        table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), minutes, r["outcome"], summarize(r["counts"]))
+        table.add_row(str(r["id"]), r["kind"], local(r["started_at"]), minutes, r["outcome"],
+                      runs.summarize(r["counts"]))
     Console().print(table)
 
 
-RUN_COUNTS = (("pages", "pages"), ("new_articles", "new articles"), ("new_versions", "new versions"),
-              ("not_modified", "304s"), ("gone", "gone"), ("browser_pages", "in browser"), ("version", "versions"),
-              ("unchanged", "unchanged"), ("failed", "failed"), ("refused_pages", "refused by the site's firewall"),
-              ("extractions_written", "extractions"), ("articles_changed", "articles changed"))
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; 0.0.0.0 opens the archive to the whole network.")
+@click.option("--port", type=click.IntRange(1, 65_535), default=8080, show_default=True)
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
+    """The archive in a browser: search, articles, history, diffs and runs, with a JSON API under /api
+    (its OpenAPI schema at /openapi.json). The database is opened read-only.
 
+    Example:
 
-def summarize(counts: dict[str, Any]) -> str:
-    parts = [f"{label} {counts[key]:,}" for key, label in RUN_COUNTS if counts.get(key)]
-    errors = counts.get("errors") or {}
-    if errors:
-        parts.append(f"errors {sum(errors.values()):,} ({', '.join(f'{k} {v}' for k, v in sorted(errors.items()))})")
-    parts += counts.get("problems") or []
-    return " · ".join(parts) or "—"
+        archive serve --port 8080    # then open http://127.0.0.1:8080/
+    """
+    import uvicorn
+
+    from archive.web.app import create_app
+
+    try:
+        app = create_app(ctx.obj)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:  # a clear line now rather than uvicorn's log after start-up
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"serving {app.state.archive.safe_url} read-only at http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 def main() -> None:

@@ -39,8 +39,10 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def make_engine(url: str, create: bool = True) -> Engine:
-    """`create=False` opens only an archive that exists: a mistyped path is an error, never a new file."""
+def make_engine(url: str, create: bool = True, read_only: bool = False) -> Engine:
+    """`create=False` opens only an archive that exists: a mistyped path is an error, never a new file.
+    `read_only` asks the database itself to refuse writes (SQLite `mode=ro`, a read-only PostgreSQL
+    session), so that nothing a reader runs can change the archive, by mistake or by attack."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -48,11 +50,14 @@ def make_engine(url: str, create: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database)
-            if not create and not path.is_file():
+            if (not create or read_only) and not path.is_file():
                 raise ArchiveError(f"no archive at {path}: check --db or ARCHIVE_DB_URL")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only:
+                parsed = parsed.set(database=f"file:{path.resolve()}", query={"mode": "ro", "uri": "true"})
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -60,7 +65,8 @@ def make_engine(url: str, create: bool = True) -> Engine:
             raise ArchiveError("a PostgreSQL archive needs psycopg: pip install 'dddn-archive[postgres]'")
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=options)
     raise ArchiveError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
 
 
@@ -71,6 +77,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")  # a second lock besides mode=ro, which a writable file would not need
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.close()
 
 
@@ -96,22 +110,24 @@ def upgrade(engine: Engine) -> None:
 
 class Archive:
     """An open archive: its engine and a session factory. New databases are migrated on open, unless
-    `create` is False: then only an existing archive opens (what every read-only command wants)."""
+    `create` is False: then only an existing archive opens (what every read-only command wants).
+    `read_only` also has the database refuse every write: what a server of the archive wants."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True,
+                 read_only: bool = False) -> None:
         self.url = database_url(url)
-        self.engine = make_engine(self.url, create)
+        self.engine = make_engine(self.url, create and not read_only, read_only)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             revision = current_revision(self.engine)
         except Exception as exc:  # a wrong password, a refused connection, a file that is not SQLite
             raise ArchiveError(f"cannot open {self.safe_url}: {str(exc).splitlines()[0]}") from None
-        if revision is None and not create:
+        if revision is None and (read_only or not create):
             self.engine.dispose()
             raise ArchiveError(f"{self.safe_url} holds no archive yet: a crawl or `archive import` creates one")
-        if revision is None and migrate:
+        if revision is None and migrate and not read_only:
             upgrade(self.engine)
-        elif revision != head_revision(self.engine) and migrate:
+        elif revision != head_revision(self.engine) and (migrate or read_only):
             raise ArchiveError(f"{self.safe_url} is at schema {revision}; run `archive db upgrade`")
 
     @property

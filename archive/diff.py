@@ -5,13 +5,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any, Literal
 
 _TOKEN = re.compile(r"\S+|\n")
+Kind = Literal["same", "removed", "added"]
+TextLabel = Literal["title", "lead", "body"]
+ListLabel = Literal["section", "authors", "tags"]
 
 
 @dataclass
 class Piece:
-    kind: str  # same | removed | added
+    kind: Kind
     text: str
 
 
@@ -47,8 +51,68 @@ def with_context(pieces: list[Piece], words: int = 12) -> list[Piece]:
     return out
 
 
-def changed_words(old: str, new: str) -> tuple[int, int]:
-    """How many words a change removed and added."""
-    removed = sum(len(p.text.split()) for p in word_diff(old, new) if p.kind == "removed")
-    added = sum(len(p.text.split()) for p in word_diff(old, new) if p.kind == "added")
-    return removed, added
+
+
+# label, key in extraction fields
+TEXT_FIELDS: tuple[tuple[TextLabel, str], ...] = (("title", "title"), ("lead", "lead"), ("body", "text"))
+LIST_FIELDS: tuple[tuple[ListLabel, str], ...] = (("section", "section_path"), ("authors", "author"), ("tags", "tags"))
+
+
+def full_text(fields: dict[str, Any]) -> str:
+    return "\n".join([fields.get("title") or "", fields.get("lead") or "", fields.get("text") or ""])
+
+
+@dataclass
+class Row:
+    """A line of a side-by-side diff: a paragraph of the old version and its counterpart in the new, either
+    one None when a paragraph was only removed or only added."""
+
+    old: list[Piece] | None
+    new: list[Piece] | None
+
+
+@dataclass
+class Comparison:
+    texts: dict[TextLabel, list[Piece]]  # inline pieces, for each of TEXT_FIELDS that changed
+    lists: dict[ListLabel, tuple[list[str], list[str]]]  # (old, new), for each of LIST_FIELDS that changed
+    removed: int  # words
+    added: int
+
+    @property
+    def changed(self) -> list[str]:
+        return [*self.texts, *self.lists]
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
+    """What changed between two versions' extraction fields."""
+    texts: dict[TextLabel, list[Piece]] = {}
+    removed = added = 0
+    for label, key in TEXT_FIELDS:
+        pieces = word_diff(old.get(key) or "", new.get(key) or "")
+        if any(p.kind != "same" for p in pieces):
+            texts[label] = pieces
+            removed += sum(len(p.text.split()) for p in pieces if p.kind == "removed")
+            added += sum(len(p.text.split()) for p in pieces if p.kind == "added")
+    lists = {label: (list(old.get(key) or []), list(new.get(key) or [])) for label, key in LIST_FIELDS
+             if list(old.get(key) or []) != list(new.get(key) or [])}
+    return Comparison(texts, lists, removed, added)
+
+
+def side_by_side(old: str, new: str) -> list[Row]:
+    """Paragraphs aligned in two columns; a paragraph changed in place shows its word changes on both sides."""
+    a, b = old.split("\n"), new.split("\n")
+    rows: list[Row] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [Row([Piece("same", p)], [Piece("same", p)]) for p in a[i1:i2]]
+            continue
+        olds, news = a[i1:i2], b[j1:j2]
+        for n in range(max(len(olds), len(news))):
+            if n < len(olds) and n < len(news):
+                pieces = word_diff(olds[n], news[n])
+                rows.append(Row([p for p in pieces if p.kind != "added"], [p for p in pieces if p.kind != "removed"]))
+            elif n < len(olds):
+                rows.append(Row([Piece("removed", olds[n])], None))
+            else:
+                rows.append(Row(None, [Piece("added", news[n])]))
+    return rows

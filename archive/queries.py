@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.database import ArchiveError
+from archive.diff import compare
 from archive.models import Article, Extraction, Fetch, RawBody, Run, Version
 from archive.urls import UrlRules
 
@@ -39,6 +41,34 @@ def version_of(session: Session, article: Article, number: int | None) -> Versio
         if version.number == number:
             return version
     raise ArchiveError(f"article {article.canonical_url} has versions 1 to {len(versions)}, not {number}")
+
+
+@dataclass
+class Change:
+    """A version in an article's history, and what it changed from the one before."""
+
+    number: int
+    seen_at: datetime
+    title: str
+    removed: int  # words
+    added: int
+    changed: list[str]  # labels of the fields that changed: title, lead, body, section, authors, tags
+
+
+def history(session: Session, article: Article) -> list[Change]:
+    rows = session.execute(select(Version.number, Version.seen_at, Version.title, Extraction.fields)
+                           .join(Extraction, Extraction.id == Version.extraction_id)
+                           .where(Version.article_id == article.id).order_by(Version.number)).all()
+    out: list[Change] = []
+    previous: dict[str, Any] | None = None
+    for number, seen_at, title, fields in rows:
+        if previous is None:
+            out.append(Change(number, seen_at, title, 0, 0, []))
+        else:
+            comparison = compare(previous, fields)
+            out.append(Change(number, seen_at, title, comparison.removed, comparison.added, comparison.changed))
+        previous = fields
+    return out
 
 
 @dataclass

@@ -52,3 +52,20 @@ def last_count(archive: Archive, kind: RunKind, *keys: str) -> Any:
             if value is not None:
                 return value
     return None
+
+
+# The counts a run's one-line summary shows, in this order, with their English labels.
+COUNT_LABELS = {"pages": "pages", "new_articles": "new articles", "new_versions": "new versions",
+                "not_modified": "304s", "gone": "gone", "browser_pages": "in browser", "version": "versions",
+                "unchanged": "unchanged", "failed": "failed", "refused_pages": "refused by the site's firewall",
+                "extractions_written": "extractions", "articles_changed": "articles changed", "errors": "errors"}
+
+
+def summarize(counts: dict[str, Any], labels: dict[str, str] = COUNT_LABELS) -> str:
+    parts = [f"{labels[key]} {counts[key]:,}" for key in COUNT_LABELS if key != "errors" and counts.get(key)]
+    errors = counts.get("errors") or {}
+    if errors:
+        listed = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
+        parts.append(f"{labels['errors']} {sum(errors.values()):,} ({listed})")
+    parts += counts.get("problems") or []
+    return " · ".join(parts) or "—"

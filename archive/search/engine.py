@@ -67,13 +67,15 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
 
 
-def search(session: Session, query: str, filters: Filters = NO_FILTERS, sort: Sort = "relevance", limit: int = 20,
-           offset: int = 0, exact: bool = False) -> Results:
-    """Raises `QueryError` (one line) for a query that cannot be searched."""
-    node = parse(query)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    ranked = _sqlite_matches(node, exact) if sqlite else _postgres_matches(node, exact)
+def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, sort: Sort = "relevance",
+           limit: int = 20, offset: int = 0, exact: bool = False) -> Results:
+    """`query` None lists every article the filters let through, newest first unless `sort` says oldest.
+    Raises `QueryError` (one line) for a query that cannot be searched."""
+    node = parse(query) if query is not None else None
+    ranked = _matches(session, node, exact)
     where = conditions(filters)
+    if node is None and sort == "relevance":
+        sort = "newest"
     total = session.scalar(select(func.count()).select_from(ranked.where(*where).subquery())) or 0
     score, exact_hit = ranked.selected_columns.score, ranked.selected_columns.exact_hit
     order = {"relevance": [exact_hit.desc(), score.desc()],
@@ -95,9 +97,19 @@ def matching_articles(session: Session, query: str | None, filters: Filters = NO
     filters. Raises `QueryError` for a query that cannot be searched."""
     if query is None:
         return select(SearchDoc.article_id).where(*conditions(filters))
-    node = parse(query)
-    ranked = (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact)
+    ranked = _matches(session, parse(query), exact)
     return ranked.with_only_columns(SearchDoc.article_id).where(*conditions(filters))
+
+
+def _matches(session: Session, node: Node | None, exact: bool) -> Select[Any]:
+    """Rows of (SearchDoc, canonical_url, score, exact_hit) for every article the query matches; every
+    indexed article, unranked, when there is no query."""
+    if node is None:
+        score: ColumnElement[Any] = literal_column("0.0", Float)
+        exact_hit: ColumnElement[Any] = literal_column("0", Integer)
+        return (select(SearchDoc, Article.canonical_url, score.label("score"), exact_hit.label("exact_hit"))
+                .join(Article, Article.id == SearchDoc.article_id))
+    return (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact)
 
 
 def _sqlite_matches(node: Node, exact: bool) -> Select[Any]:
@@ -154,12 +166,12 @@ def _texts(session: Session, extraction_ids: list[int]) -> dict[int, str]:
     return {id_: "\n".join([fields.get("lead") or "", fields.get("text") or ""]) for id_, fields in rows}
 
 
-def snippet(body: str, node: Node) -> str:
+def snippet(body: str, node: Node | None) -> str:
     """About SNIPPET_WORDS words of `body` around the first match, each match between MARK_OPEN and
-    MARK_CLOSE, in the original spelling however the query was typed."""
+    MARK_CLOSE, in the original spelling however the query was typed; its first words without a query."""
     folded, offsets = fold_with_offsets(body)
     spans = []
-    for term in positive_terms(node):
+    for term in positive_terms(node) if node is not None else []:
         words = [re.escape(fold(w)) for w in term.words]
         pattern = r"\b" + r"\W+".join(words) + (r"\w*" if term.prefix else r"\b")
         spans += [(offsets[m.start()], offsets[m.end() - 1] + 1) for m in re.finditer(pattern, folded)]

@@ -1,0 +1,154 @@
+"""What each page shows, read from the archive into the API's models; the HTML pages and the JSON API
+both call these, so a page and its API twin never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from html import escape
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import queries
+from archive.diff import TEXT_FIELDS, compare, side_by_side
+from archive.extract.dates import VN
+from archive.models import Article, Extraction, Version
+from archive.runs import summarize
+from archive.search.engine import Filters, Sort, render_snippet
+from archive.search.engine import search as run_search
+from archive.search.facets import facets
+from archive.vocab import ArticleStatus
+from archive.web import schemas
+
+
+class Missing(LookupError):
+    """No such article or version: a 404."""
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    section: str = ""
+    since: date | None = None
+    until: date | None = None  # inclusive: the whole day counts
+    author: str = ""
+    tag: str = ""
+    status: str = ""
+    sort: Sort = "relevance"
+    exact: bool = False
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def filters(self) -> Filters:
+        def midnight(day: date | None, days: int = 0) -> datetime | None:
+            return datetime.combine(day + timedelta(days=days), time(), VN) if day else None
+
+        return Filters(section=self.section or None, since=midnight(self.since), until=midnight(self.until, 1),
+                       author=self.author or None, tag=self.tag or None,
+                       status=ArticleStatus(self.status) if self.status else None)
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The URL query that asks for this search again, with `changes`; defaults left out."""
+        values = {**self.__dict__, **changes}
+        defaults = SearchParams().__dict__
+        return {key: ("1" if value is True else str(value)) for key, value in values.items()
+                if value != defaults[key] and value not in (None, "")}
+
+
+def search(session: Session, params: SearchParams) -> schemas.SearchResults:
+    """Raises `QueryError` for a query that cannot be searched."""
+    query = params.q.strip() or None
+    found = run_search(session, query, params.filters, params.sort, params.per_page,
+                       (params.page - 1) * params.per_page, params.exact)
+    spread = facets(session, query, params.filters, params.exact)
+    hits = [schemas.Hit(id=h.id, canonical_url=h.canonical_url, title=h.title, published=h.published,
+                        section=h.section, author=h.author, snippet=render_snippet(h.snippet, "", ""),
+                        snippet_html=render_snippet(escape(h.snippet), "<mark>", "</mark>"), score=h.score)
+            for h in found.hits]
+    return schemas.SearchResults(
+        query=params.q, total=found.total, page=params.page, per_page=params.per_page,
+        sort="newest" if query is None and params.sort == "relevance" else params.sort, hits=hits,
+        sections=[schemas.FacetCount(value=v, count=n) for v, n in spread.sections],
+        months=[schemas.FacetCount(value=v, count=n) for v, n in spread.months])
+
+
+def article(session: Session, article_id: int) -> Article:
+    found = session.get(Article, article_id)
+    if found is None:
+        raise Missing(f"no article {article_id} in the archive")
+    return found
+
+
+def _numbers(session: Session, article_id: int) -> list[int]:
+    return list(session.scalars(select(Version.number).where(Version.article_id == article_id)
+                                .order_by(Version.number)))
+
+
+def _fields(session: Session, article_id: int, number: int) -> tuple[datetime, dict[str, Any]]:
+    row = session.execute(select(Version.seen_at, Extraction.fields)
+                          .join(Extraction, Extraction.id == Version.extraction_id)
+                          .where(Version.article_id == article_id, Version.number == number)).first()
+    if row is None:
+        raise Missing(f"article {article_id} has no version {number}")
+    return row.seen_at, row.fields
+
+
+def article_version(session: Session, article_id: int, number: int | None = None) -> schemas.ArticleVersion:
+    """A version of an article; its latest without `number`."""
+    found = article(session, article_id)
+    numbers = _numbers(session, article_id)
+    if not numbers:
+        raise Missing(f"article {article_id} has no version yet")
+    seen_at, fields = _fields(session, article_id, number or numbers[-1])
+    return schemas.ArticleVersion(article_id=found.id, canonical_url=found.canonical_url,
+                                  status=ArticleStatus(found.status), gone_at=found.gone_at,
+                                  first_seen=found.first_seen, last_seen=found.last_seen,
+                                  version=number or numbers[-1], versions=len(numbers), seen_at=seen_at,
+                                  content=schemas.Content.model_validate(fields))
+
+
+def history(session: Session, article_id: int) -> schemas.History:
+    found = article(session, article_id)
+    entries = [schemas.HistoryEntry(number=c.number, seen_at=c.seen_at, title=c.title, words_removed=c.removed,
+                                    words_added=c.added, changed=c.changed)
+               for c in queries.history(session, found)]
+    return schemas.History(article_id=found.id, canonical_url=found.canonical_url, status=ArticleStatus(found.status),
+                           gone_at=found.gone_at, versions=entries)
+
+
+def diff(session: Session, article_id: int, a: int | None = None, b: int | None = None) -> schemas.Diff:
+    """Version `a` against version `b`; by default the latest against the one before it."""
+    found = article(session, article_id)
+    numbers = _numbers(session, article_id)
+    if not numbers:
+        raise Missing(f"article {article_id} has no version yet")
+    b = b or numbers[-1]
+    a = a or max(1, b - 1)
+    (a_seen, old), (b_seen, new) = _fields(session, article_id, a), _fields(session, article_id, b)
+    comparison = compare(old, new)
+    keys = dict(TEXT_FIELDS)
+    texts = [schemas.TextDiff(field=label, inline=[schemas.Piece(kind=p.kind, text=p.text) for p in pieces],
+                              side_by_side=[_row(row) for row in side_by_side(old.get(keys[label]) or "",
+                                                                              new.get(keys[label]) or "")])
+             for label, pieces in comparison.texts.items()]
+    lists = [schemas.ListDiff(field=label, old=before, new=after)
+             for label, (before, after) in comparison.lists.items()]
+    return schemas.Diff(article_id=found.id, canonical_url=found.canonical_url, a=a, b=b, a_seen_at=a_seen,
+                        b_seen_at=b_seen, versions=len(numbers), words_removed=comparison.removed,
+                        words_added=comparison.added, texts=texts, lists=lists)
+
+
+def _row(row: Any) -> schemas.SideRow:
+    def pieces(side: Any) -> list[schemas.Piece] | None:
+        return None if side is None else [schemas.Piece(kind=p.kind, text=p.text) for p in side]
+
+    return schemas.SideRow(old=pieces(row.old), new=pieces(row.new))
+
+
+def runs(session: Session, limit: int, count_labels: dict[str, str]) -> list[schemas.RunOut]:
+    return [schemas.RunOut(id=r.id, kind=r.kind, started_at=r.started_at, finished_at=r.finished_at,
+                           outcome=r.outcome, counts=r.counts, args=r.args, summary=summarize(r.counts, count_labels))
+            for r in queries.runs(session, limit)]
