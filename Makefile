@@ -5,7 +5,7 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql
 
-.PHONY: install system-packages test test-fast lint lock replica crawl demo bench
+.PHONY: install system-packages test test-fast lint lock replica crawl serve demo bench
 
 install: system-packages $(VENV)/.installed
 
@@ -53,6 +53,11 @@ replica: install
 # A crawl run; pass Scrapy settings through CRAWL, e.g. make crawl CRAWL="-s DDDN_BASE_URL=http://127.0.0.1:8000"
 crawl: install
 	$(VENV)/bin/scrapy crawl dddn $(CRAWL)
+
+# The archive in a browser, read-only: make serve DB=sqlite:///data/demo.sqlite SERVE="--port 8080"
+# (without DB: ARCHIVE_DB_URL, else the default archive)
+serve: install
+	$(VENV)/bin/archive $(if $(DB),--db $(DB)) serve $(SERVE)
 
 demo: install
 	$(PY) -m tests.demo

@@ -55,7 +55,9 @@ def main() -> None:
     run(*archive, "search", "chuyen doi so", "--limit", "3", "--format", "table")
     relative = DB.relative_to(ROOT)
     console.rule(f"the archive is {relative}")
-    console.print(f"search it:          ARCHIVE_DB_URL=sqlite:///{relative} .venv/bin/archive search 'ngan hang'\n"
+    console.print(f"browse it:          .venv/bin/archive --db sqlite:///{relative} serve   "
+                  f"(then open http://127.0.0.1:8080/)\n"
+                  f"search it:          ARCHIVE_DB_URL=sqlite:///{relative} .venv/bin/archive search 'ngan hang'\n"
                   f"open it in Datasette: .venv/bin/datasette {relative}   (then the articles_latest view)\n"
                   f"every command:      .venv/bin/archive --help")
 

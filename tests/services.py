@@ -1,4 +1,4 @@
-"""Real servers for tests: a throwaway PostgreSQL cluster (and, for the crawler, Redis)."""
+"""Real servers for tests: a throwaway PostgreSQL cluster, `archive serve` (and, for the crawler, Redis)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from tests.http import fetch
 
 
 def free_port() -> int:
@@ -59,3 +63,28 @@ def create_database(base_url: str, name: str) -> str:
     with psycopg.connect(base_url.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{base_url}/{name}"
+
+
+@contextmanager
+def serving(url: str) -> Iterator[str]:
+    """`archive serve` in its own process on the archive at `url`; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "--db", url, "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if fetch(base + "/api/runs", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"archive serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

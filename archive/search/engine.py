@@ -68,21 +68,25 @@ class Results:
 
 
 def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, sort: Sort = "relevance",
-           limit: int = 20, offset: int = 0, exact: bool = False) -> Results:
+           limit: int = 20, offset: int = 0, exact: bool = False, with_total: bool = True) -> Results:
     """`query` None lists every article the filters let through, newest first unless `sort` says oldest.
+    Without `with_total` the total is left at 0, for a caller that counts otherwise (`facets` does).
     Raises `QueryError` (one line) for a query that cannot be searched."""
     node = parse(query) if query is not None else None
     ranked = _matches(session, node, exact)
     where = conditions(filters)
     if node is None and sort == "relevance":
         sort = "newest"
-    total = session.scalar(select(func.count()).select_from(ranked.where(*where).subquery())) or 0
+    total = 0
+    if with_total:  # counting needs no ranking: bm25 is most of a search's time on common words
+        counted = _matches(session, node, exact, ranked=False).where(*where).subquery()
+        total = session.scalar(select(func.count()).select_from(counted)) or 0
     score, exact_hit = ranked.selected_columns.score, ranked.selected_columns.exact_hit
     order = {"relevance": [exact_hit.desc(), score.desc()],
              "newest": [SearchDoc.published.desc().nulls_last(), score.desc()],
              "oldest": [SearchDoc.published.asc().nulls_last(), score.desc()]}[sort]
-    rows = session.execute(ranked.where(*where).order_by(*order, SearchDoc.article_id)
-                           .limit(limit).offset(offset)).all()
+    rows = session.execute(ranked.add_columns(Article.canonical_url).join(Article, Article.id == SearchDoc.article_id)
+                           .where(*where).order_by(*order, SearchDoc.article_id).limit(limit).offset(offset)).all()
     texts = _texts(session, [row.SearchDoc.extraction_id for row in rows])
     hits = [Hit(id=row.SearchDoc.article_id, canonical_url=row.canonical_url, title=row.SearchDoc.title,
                 published=row.SearchDoc.published, section=row.SearchDoc.section, author=row.SearchDoc.authors,
@@ -97,47 +101,46 @@ def matching_articles(session: Session, query: str | None, filters: Filters = NO
     filters. Raises `QueryError` for a query that cannot be searched."""
     if query is None:
         return select(SearchDoc.article_id).where(*conditions(filters))
-    ranked = _matches(session, parse(query), exact)
-    return ranked.with_only_columns(SearchDoc.article_id).where(*conditions(filters))
+    matched = _matches(session, parse(query), exact, ranked=False)
+    return matched.with_only_columns(SearchDoc.article_id).where(*conditions(filters))
 
 
-def _matches(session: Session, node: Node | None, exact: bool) -> Select[Any]:
-    """Rows of (SearchDoc, canonical_url, score, exact_hit) for every article the query matches; every
-    indexed article, unranked, when there is no query."""
+def _matches(session: Session, node: Node | None, exact: bool, ranked: bool = True) -> Select[Any]:
+    """Rows of (SearchDoc, score, exact_hit) for every article the query matches; every indexed article,
+    unranked, when there is no query. Unless `ranked`, score and exact_hit are 0."""
     if node is None:
         score: ColumnElement[Any] = literal_column("0.0", Float)
         exact_hit: ColumnElement[Any] = literal_column("0", Integer)
-        return (select(SearchDoc, Article.canonical_url, score.label("score"), exact_hit.label("exact_hit"))
-                .join(Article, Article.id == SearchDoc.article_id))
-    return (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact)
+        return select(SearchDoc, score.label("score"), exact_hit.label("exact_hit"))
+    return (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact,
+                                                                                                     ranked)
 
 
-def _sqlite_matches(node: Node, exact: bool) -> Select[Any]:
+def _sqlite_matches(node: Node, exact: bool, ranked: bool) -> Select[Any]:
     expression = to_fts5(node, EXACT if exact else FOLDED, strict=exact)
-    matched = (text(f"SELECT rowid AS extraction_id, -{BM25} AS score FROM search_fts WHERE search_fts MATCH :q")
+    score = f"-{BM25}" if ranked else "0.0"
+    matched = (text(f"SELECT rowid AS extraction_id, {score} AS score FROM search_fts WHERE search_fts MATCH :q")
                .bindparams(q=expression).columns(extraction_id=Integer, score=Float).subquery("matched"))
-    if exact or not has_diacritics(node):
-        exact_hit: ColumnElement[Any] = literal_column("1" if exact else "0")
+    if exact or not has_diacritics(node) or not ranked:
+        exact_hit: ColumnElement[Any] = literal_column("1" if exact and ranked else "0")
     else:
         strict = (text("SELECT rowid FROM search_fts WHERE search_fts MATCH :e")
                   .bindparams(e=to_fts5(node, EXACT, strict=True)).columns(rowid=Integer))
         exact_hit = SearchDoc.extraction_id.in_(strict)
-    return (select(SearchDoc, Article.canonical_url, matched.c.score.label("score"), exact_hit.label("exact_hit"))
-            .join(matched, matched.c.extraction_id == SearchDoc.extraction_id)
-            .join(Article, Article.id == SearchDoc.article_id))
+    return (select(SearchDoc, matched.c.score.label("score"), exact_hit.label("exact_hit"))
+            .join(matched, matched.c.extraction_id == SearchDoc.extraction_id))
 
 
-def _postgres_matches(node: Node, exact: bool) -> Select[Any]:
+def _postgres_matches(node: Node, exact: bool, ranked: bool) -> Select[Any]:
     column: ColumnElement[Any] = literal_column("search_docs.exact" if exact else "search_docs.folded")
     query = func.to_tsquery(literal_column("'simple'"), to_tsquery(node, strict=exact))
-    if exact or not has_diacritics(node):
-        exact_hit: ColumnElement[Any] = literal_column("true" if exact else "false")
+    score: ColumnElement[Any] = func.ts_rank(column, query) if ranked else literal_column("0.0", Float)
+    if exact or not has_diacritics(node) or not ranked:
+        exact_hit: ColumnElement[Any] = literal_column("true" if exact and ranked else "false")
     else:
         strict = func.to_tsquery(literal_column("'simple'"), to_tsquery(node, strict=True))
         exact_hit = literal_column("search_docs.exact").op("@@")(strict)
-    return (select(SearchDoc, Article.canonical_url, func.ts_rank(column, query).label("score"),
-                   exact_hit.label("exact_hit"))
-            .join(Article, Article.id == SearchDoc.article_id).where(column.op("@@")(query)))
+    return select(SearchDoc, score.label("score"), exact_hit.label("exact_hit")).where(column.op("@@")(query))
 
 
 def conditions(filters: Filters) -> list[ColumnElement[bool]]:

@@ -1,12 +1,13 @@
-"""Facets of a search: how its matches spread over sections and over months (Vietnam time), counted in
-the database from the same matching set that `search` pages through."""
+"""Facets of a search: how many articles match, and how they spread over sections and over months
+(Vietnam time), counted in one pass over the same matching set that `search` pages through, unranked."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.orm import Session
 
 from archive.models import SearchDoc
@@ -17,21 +18,25 @@ MAX_SECTIONS = 30
 
 @dataclass
 class Facets:
-    sections: list[tuple[str, int]] = field(default_factory=list)  # most matches first
-    months: list[tuple[str, int]] = field(default_factory=list)  # "YYYY-MM", oldest first; months without any left out
+    total: int = 0
+    sections: list[tuple[str, int]] = field(default_factory=list)  # most matches first, at most MAX_SECTIONS
+    months: list[tuple[str, int]] = field(default_factory=list)  # "YYYY-MM", oldest first; empty months left out
 
 
 def facets(session: Session, query: str | None, filters: Filters = NO_FILTERS, exact: bool = False) -> Facets:
     """Raises `QueryError` for a query that cannot be searched."""
-    ids = matching_articles(session, query, filters, exact).subquery()
-    matched = select(SearchDoc).join(ids, ids.c.article_id == SearchDoc.article_id).subquery()
-    count = func.count().label("n")
-    sections = session.execute(select(matched.c.section, count).group_by(matched.c.section)
-                               .order_by(count.desc(), matched.c.section).limit(MAX_SECTIONS)).all()
-    month = _month(session, matched.c.published).label("month")
-    months = session.execute(select(month, count).where(matched.c.published.is_not(None))
-                             .group_by(month).order_by(month)).all()
-    return Facets([(name or "—", n) for name, n in sections], [(m, n) for m, n in months])
+    month = _month(session, SearchDoc.published).label("month")
+    cells = session.execute(matching_articles(session, query, filters, exact)
+                            .with_only_columns(SearchDoc.section, month, func.count().label("n"))
+                            .group_by(SearchDoc.section, month)).all()
+    sections: Counter[str] = Counter()
+    months: Counter[str] = Counter()
+    for section, when, n in cells:
+        sections[section or "—"] += n
+        if when:
+            months[when] += n
+    ranked = sorted(sections.items(), key=lambda item: (-item[1], item[0]))[:MAX_SECTIONS]
+    return Facets(sum(sections.values()), ranked, sorted(months.items()))
 
 
 def _month(session: Session, column: Any) -> ColumnElement[str]:

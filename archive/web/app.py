@@ -28,11 +28,14 @@ from archive.database import Archive
 from archive.extract.dates import VN
 from archive.runs import COUNT_LABELS
 from archive.search.engine import SORTS, Sort
+from archive.search.facets import Facets
 from archive.search.query import QueryError
 from archive.web import chart, i18n, schemas, views
+from archive.web.cache import TtlCache
 
 MAX_ID = 2**31 - 1  # the largest id PostgreSQL's integer columns hold
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # PostgreSQL refuses NUL; no filter value needs a control character
+PASTED = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # a query may be pasted with its tabs and line breaks
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https:; "
                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'",
@@ -49,7 +52,7 @@ DateFilter = Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$", description
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.Problem, "description": "no such article"}}
 
 
-def search_params(q: Annotated[str, Query(max_length=500, pattern=NO_CONTROL,
+def search_params(q: Annotated[str, Query(max_length=500, pattern=PASTED,
                                           description="the `archive search` syntax; empty lists every article")] = "",
                   section: TextFilter = "", since: DateFilter = "", until: DateFilter = "", author: TextFilter = "",
                   tag: TextFilter = "", status: Annotated[str, Query(pattern=r"^(live|gone)?$")] = "",
@@ -90,6 +93,7 @@ def create_app(url: str | None = None) -> FastAPI:
     app = FastAPI(title="Diễn đàn Doanh nghiệp archive", version=__version__, docs_url=None, redoc_url=None,
                   description="Search, articles, versions and diffs of the archive; read-only.")
     app.state.archive = archive
+    counted: TtlCache[Facets] = TtlCache(seconds=60)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     templates = Jinja2Templates(env=_environment())
 
@@ -148,7 +152,7 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.get("/search", include_in_schema=False)
     def search_page(request: Request, params: Params, session: Db) -> HTMLResponse:
         try:
-            results = views.search(session, params)
+            results = views.search(session, params, counted)
         except QueryError as exc:
             return render(request, "search.html", 400, params=params, results=None, error=str(exc), bars=[],
                           pages=0, sorts=SORTS)
@@ -187,7 +191,7 @@ def create_app(url: str | None = None) -> FastAPI:
                                                                                        "be searched"}})
     def api_search(params: Params, session: Db) -> schemas.SearchResults:
         """Full-text search over the latest version of every article, with facets."""
-        return views.search(session, params)
+        return views.search(session, params, counted)
 
     @app.get("/api/articles/{article_id}", responses=NOT_FOUND)
     def api_article(article_id: ArticleId, session: Db) -> schemas.ArticleVersion:

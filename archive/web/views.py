@@ -18,9 +18,10 @@ from archive.models import Article, Extraction, Version
 from archive.runs import summarize
 from archive.search.engine import Filters, Sort, render_snippet
 from archive.search.engine import search as run_search
-from archive.search.facets import facets
+from archive.search.facets import Facets, facets
 from archive.vocab import ArticleStatus
 from archive.web import schemas
+from archive.web.cache import TtlCache
 
 
 class Missing(LookupError):
@@ -58,18 +59,21 @@ class SearchParams:
                 if value != defaults[key] and value not in (None, "")}
 
 
-def search(session: Session, params: SearchParams) -> schemas.SearchResults:
-    """Raises `QueryError` for a query that cannot be searched."""
+def search(session: Session, params: SearchParams, counted: TtlCache[Facets] | None = None) -> schemas.SearchResults:
+    """`counted` keeps the facets of recent searches (which hold their totals) for the next page.
+    Raises `QueryError` for a query that cannot be searched."""
     query = params.q.strip() or None
     found = run_search(session, query, params.filters, params.sort, params.per_page,
-                       (params.page - 1) * params.per_page, params.exact)
-    spread = facets(session, query, params.filters, params.exact)
+                       (params.page - 1) * params.per_page, params.exact, with_total=False)
+    key = (query, params.filters, params.exact)
+    spread = (counted.get(key, lambda: facets(session, query, params.filters, params.exact)) if counted
+              else facets(session, query, params.filters, params.exact))
     hits = [schemas.Hit(id=h.id, canonical_url=h.canonical_url, title=h.title, published=h.published,
                         section=h.section, author=h.author, snippet=render_snippet(h.snippet, "", ""),
                         snippet_html=render_snippet(escape(h.snippet), "<mark>", "</mark>"), score=h.score)
             for h in found.hits]
     return schemas.SearchResults(
-        query=params.q, total=found.total, page=params.page, per_page=params.per_page,
+        query=params.q, total=spread.total, page=params.page, per_page=params.per_page,
         sort="newest" if query is None and params.sort == "relevance" else params.sort, hits=hits,
         sections=[schemas.FacetCount(value=v, count=n) for v, n in spread.sections],
         months=[schemas.FacetCount(value=v, count=n) for v, n in spread.months])

@@ -280,4 +280,6 @@ def test_folding_a_text_is_folding_each_of_its_characters(value: str) -> None:
     """`fold` (whole strings, fast) and `fold_with_offsets` (per character, for snippets) must agree, or
     a highlighted snippet would point at the wrong words."""
     nfc = unicodedata.normalize("NFC", value)
-    assert fold(value) == fold_with_offsets(nfc)[0] == "".join(fold_char(c) for c in nfc)
+    folded, offsets = fold_with_offsets(nfc)
+    assert fold(value) == folded == "".join(fold_char(c) for c in nfc)
+    assert offsets == [n for n, c in enumerate(nfc) for _ in fold_char(c)]  # each folded character's source

@@ -12,11 +12,12 @@ from tests.bench import (
     reextract_report,
     replica_speed,
     search_report,
+    web_report,
 )
 
 BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run,
            "crawl": crawl_report.run, "browser": browser_report.run, "search": search_report.run,
-           "reextract": reextract_report.run}
+           "reextract": reextract_report.run, "web": web_report.run}
 
 
 def main(argv: list[str]) -> int:

@@ -3,9 +3,6 @@ that makes a new version), with one article made hostile; and `archive serve` ru
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -21,9 +18,8 @@ from archive.ingest import Ingestor
 from archive.models import Article
 from tests.archive.feed import ingest_all, next_lead_edit, record, write_warc
 from tests.extract_eval import replica_rules
-from tests.http import fetch
 from tests.replica import Replica
-from tests.services import free_port
+from tests.services import serving
 from tests.web.hostile import hostile
 
 ARTICLES = 40
@@ -84,24 +80,5 @@ def web_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebArchive
 
 @pytest.fixture(scope="session")
 def server(web_archive: WebArchive) -> Iterator[str]:
-    """`archive serve` in its own process on the test archive; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "--db", web_archive.url, "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fetch(base + "/api/runs", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"archive serve did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.2)
+    with serving(web_archive.url) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""`archive serve`: the archive in a browser, and its JSON API."""

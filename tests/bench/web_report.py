@@ -1,0 +1,154 @@
+"""`archive serve` on the 100,000-article archive of the search benchmark: search page and API latency
+under 8 concurrent clients, and the article, history and diff pages of an article with 10 versions."""
+
+from __future__ import annotations
+
+import http.client
+import queue
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import func, insert, select
+
+from archive.database import Archive
+from archive.models import Extraction, Fetch, Version
+from archive.search import index as search_index
+from archive.search.engine import Filters
+from tests.bench import search_report
+from tests.bench.harness import report
+from tests.services import serving
+
+CLIENTS = 8
+QUERIES = 200
+RUNS = 3
+VERSIONS = 10
+ARTICLE = 1  # the archive id of the article given VERSIONS versions
+
+
+def ensure_versions(url: str, article_id: int = ARTICLE, count: int = VERSIONS) -> None:
+    """Gives the article `count` versions, each editing its lead and a paragraph (and, once, its title),
+    as ingest would have stored them; done once, then kept in the bench archive."""
+    archive = Archive(url)
+    with archive.transaction() as session:
+        have = session.scalar(select(func.count()).where(Version.article_id == article_id)) or 0
+        if have >= count:
+            archive.close()
+            return
+        last = session.execute(select(Version, Extraction.fields)
+                               .join(Extraction, Extraction.id == Version.extraction_id)
+                               .where(Version.article_id == article_id).order_by(Version.number.desc())).first()
+        assert last is not None, "the bench archive has no article 1"
+        version, fields = last
+        fetch_id = (session.scalar(select(func.max(Fetch.id))) or 0) + 1
+        extraction_id = (session.scalar(select(func.max(Extraction.id))) or 0) + 1
+        seen = version.seen_at
+        for number in range(have + 1, count + 1):
+            fields = _edited(fields, number)
+            seen += timedelta(hours=6)
+            session.execute(insert(Fetch).values(
+                id=fetch_id, key=f"bench-web-{article_id}-{number}", requested_url=fields["url"],
+                final_url=fields["url"], canonical_url=fields["canonical_url"], status=200, fetched_at=seen,
+                rendered="http", source="crawl", article_id=article_id))
+            session.execute(insert(Extraction).values(id=extraction_id, fetch_id=fetch_id, parser_version="bench",
+                                                      ok=True, fingerprint=fields["fingerprint"], flags=[],
+                                                      fields=fields))
+            session.execute(insert(Version).values(
+                article_id=article_id, number=number, extraction_id=extraction_id, fingerprint=fields["fingerprint"],
+                seen_at=seen, title=fields["title"], published=datetime.fromisoformat(fields["published"])))
+            fetch_id, extraction_id = fetch_id + 1, extraction_id + 1
+        search_index.update(session, article_id)
+    archive.close()
+
+
+def _edited(fields: dict[str, Any], number: int) -> dict[str, Any]:
+    paragraphs = fields["text"].split("\n")
+    at = number % len(paragraphs)
+    words = paragraphs[at].split()
+    half = len(words) // 2
+    paragraphs[at] = " ".join([*words[:half], f"(sửa lần {number})", *words[half + 1:]])
+    paragraphs.append(f"Cập nhật lần {number}: số liệu mới được bổ sung sau khi bài đăng.")
+    title = fields["title"] + (" (cập nhật)" if number == 5 else "")
+    return {**fields, "title": title, "lead": f"{fields['lead']} Cập nhật {number}.", "text": "\n".join(paragraphs),
+            "fingerprint": f"{number:02d}{fields['fingerprint'][2:]}", "updated": datetime.now(UTC).isoformat()}
+
+
+def timed(base: str, paths: list[str], clients: int = CLIENTS) -> list[float]:
+    """Every path fetched once by `clients` keep-alive connections at once; each request's latency in ms."""
+    todo: queue.Queue[str] = queue.Queue()
+    for path in paths:
+        todo.put(path)
+    out: list[float] = []
+    failed: list[str] = []
+    parts = urlsplit(base)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
+        while True:
+            try:
+                path = todo.get_nowait()
+            except queue.Empty:
+                break
+            started = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            out.append((time.perf_counter() - started) * 1000)
+            if resp.status != 200:
+                failed.append(f"{resp.status} {path}")
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise RuntimeError(f"{len(failed)} requests failed, e.g. {failed[0]}")
+    return out
+
+
+def search_paths(prefix: str, queries: list[tuple[str, Filters]], page: int = 1) -> list[str]:
+    return [f"{prefix}?" + urlencode({"q": q, **({"section": f.section} if f.section else {}),
+                                      **({"page": page} if page > 1 else {})}) for q, f in queries]
+
+
+def pct(values: list[float], q: int) -> float:
+    return search_report.pct(values, q)
+
+
+def run() -> None:
+    url, _ = search_report.prepared_archive()
+    ensure_versions(url)
+    queries = search_report.sample_queries(QUERIES)
+    figures: dict[str, list[tuple[float, float]]] = {}
+    with serving(url) as base:
+        timed(base, ["/search?q=doanh+nghiep", "/api/runs"], clients=1)  # warm: templates, caches, pages
+        for _ in range(RUNS):
+            values = timed(base, search_paths("/search", queries), clients=1)
+            figures.setdefault("page, one client", []).append((pct(values, 50), pct(values, 95)))
+            for name, paths in (("page", search_paths("/search", queries)),
+                                ("api", search_paths("/api/search", queries)),
+                                ("page 2 (facets remembered)", search_paths("/search", queries, page=2))):
+                values = timed(base, paths)
+                figures.setdefault(name, []).append((pct(values, 50), pct(values, 95)))
+            diff = f"/articles/{ARTICLE}/diff?a=1&b={VERSIONS}"
+            for path in (f"/articles/{ARTICLE}", f"/articles/{ARTICLE}/history", diff, diff + "&view=side",
+                         "/api" + diff):
+                values = timed(base, [path] * 40, clients=1)
+                figures.setdefault(path, []).append((pct(values, 50), pct(values, 95)))
+
+    def cell(name: str) -> str:
+        return (f"{statistics.median(p50 for p50, _ in figures[name]):.0f} / "
+                f"{statistics.median(p95 for _, p95 in figures[name]):.0f}")
+
+    rows = [("search page, one client: p50 / p95 (ms)", cell("page, one client"))]
+    rows += [(f"search {name}, {CLIENTS} concurrent clients: p50 / p95 (ms)",
+              cell(name) + ("  (target p95 ≤ 100)" if name == "page" else ""))
+             for name in ("page", "api", "page 2 (facets remembered)")]
+    rows += [(f"{path}, one client: p50 / p95 (ms)", cell(path)) for path in figures if "/articles/" in path]
+    report(f"web: archive serve on {search_report.ARTICLES:,} articles, {QUERIES} queries (those of the search "
+           f"bench), median of {RUNS} runs", rows)
