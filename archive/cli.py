@@ -453,12 +453,13 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
               help="A parser with the signature of archive.extract.extract: a branch's, or a variant of your own.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that read raw pages and extract them (one writer batches their results).")
+@click.option("--shard", metavar="K/N", help="Only shard K of N (by article): run 1/N … N/N on N machines at once.")
 @click.option("--dry-run", is_flag=True, help="Write nothing: report what the parser would change.")
 @format_option("json", "text")
 @alias_option
 @click.pass_context
 def reextract_cmd(ctx: click.Context, section: str | None, since: datetime | None, until: datetime | None,
-                  urls: tuple[str, ...], parser_spec: str, workers: int, dry_run: bool, fmt: str,
+                  urls: tuple[str, ...], parser_spec: str, workers: int, shard: str | None, dry_run: bool, fmt: str,
                   aliases: tuple[str, ...]) -> None:
     """Run the parser again over the stored raw pages (no fetching), and rebuild versions and the search
     index from what it extracts.
@@ -472,10 +473,11 @@ def reextract_cmd(ctx: click.Context, section: str | None, since: datetime | Non
         archive reextract --parser mybranch.extract:extract --dry-run
     """
     rules = url_rules(aliases)
-    scope = reextract.Scope(filters_from(section, since, until, None, None, None, None), urls)
     try:
+        scope = reextract.Scope(filters_from(section, since, until, None, None, None, None), urls,
+                                reextract.parse_shard(shard) if shard else None)
         reextract.load_parser(parser_spec)
-    except reextract.ParserError as exc:
+    except (reextract.ParserError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     with opened(ctx) as archive:
         if dry_run:
@@ -499,15 +501,17 @@ def _reextract(archive: Archive, scope: reextract.Scope, parser_spec: str, rules
 
 def _reextract_run(archive: Archive, scope: reextract.Scope, parser_spec: str, rules: UrlRules,
                    workers: int) -> reextract.Report:
-    """A writing run: one at a time per archive, with its run record."""
-    lock = RunLock(archive, RunKind.REEXTRACT)
+    """A writing run: one at a time per archive (per shard: shards run side by side), with its run record."""
+    shard = scope.shard_label
+    lock = RunLock(archive, RunKind.REEXTRACT if shard is None else f"reextract-{shard.replace('/', '-of-')}")
     try:
         lock.acquire()
     except Locked as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        runs.interrupt_stale(archive, RunKind.REEXTRACT)
+        runs.interrupt_stale(archive, RunKind.REEXTRACT, {"shard": shard})
         args = {"parser": parser_spec, "section": scope.filters.section, "urls": list(scope.urls), "workers": workers,
+                "shard": shard,
                 "since": scope.filters.since.isoformat() if scope.filters.since else None,
                 "until": scope.filters.until.isoformat() if scope.filters.until else None}
         run_id = runs.start(archive, RunKind.REEXTRACT, args)

@@ -22,6 +22,7 @@ from archive import rawstore, versions
 from archive.database import Archive
 from archive.extract import PARSER_VERSION, extract
 from archive.extract.model import Article as ExtractedArticle
+from archive.locks import article_key, lock_articles
 from archive.models import Article, Extraction, Fetch
 from archive.search import index as search_index
 from archive.urls import DEFAULT_RULES, UrlRules
@@ -42,9 +43,18 @@ LINK_FETCH = update(Fetch).where(Fetch.id == bindparam("fetch_id")).values(
 SEEN = update(Article).where(Article.id == bindparam("article_id")).values(
     first_seen=case((Article.first_seen > bindparam("at"), bindparam("at")), else_=Article.first_seen),
     last_seen=case((Article.last_seen < bindparam("at"), bindparam("at")), else_=Article.last_seen))
-REVIVE = update(Article).where(Article.id == bindparam("article_id")).values(status=ArticleStatus.LIVE, gone_at=None)
-REMOVE = update(Article).where(Article.id == bindparam("article_id")).values(
-    status=ArticleStatus.GONE, gone_at=bindparam("at"))
+# Fetches of an article's URL ingested before the article itself (captures met out of order)
+ADOPT = (update(Fetch).where(Fetch.canonical_url == bindparam("canonical"), Fetch.article_id.is_(None),
+                             Fetch.status.in_((304, 404, 410)))
+         .values(article_id=bindparam("owner")).returning(Fetch.status, Fetch.fetched_at))
+# An article is gone from its first 404 or 410 after its last 200 or 304 (last_seen): a fact of its fetches,
+# so that it comes out the same in whatever order they are ingested.
+_FIRST_GONE = (select(func.min(Fetch.fetched_at)).where(Fetch.article_id == Article.id, Fetch.status.in_((404, 410)),
+                                                        Fetch.fetched_at > Article.last_seen).scalar_subquery())
+RESTATE = (update(Article).where(Article.id == bindparam("article_id"))
+           .values(gone_at=_FIRST_GONE,
+                   status=case((_FIRST_GONE.is_(None), ArticleStatus.LIVE), else_=ArticleStatus.GONE))
+           .returning(Article.status))
 
 
 
@@ -153,11 +163,13 @@ class Ingestor:
     def write(self, batch: list[Prepared]) -> list[IngestResult]:
         """Writes prepared fetches in one transaction, each as ingest would alone.
 
-        Several processes may ingest into one archive: a transaction that loses a race for a new article
-        or version number (a unique constraint) is run again one fetch at a time, and then finds the
-        winner's rows."""
+        Several processes may ingest into one archive. Each transaction first locks the articles its
+        fetches belong to (`locks.lock_articles`), so one writer at a time finds, creates and numbers the
+        versions of an article; a race the locks do not cover (the same fetch or body stored twice at
+        once: unique constraints) is run again one fetch at a time, and then finds the winner's rows."""
         try:
             with self.archive.transaction() as session:
+                lock_articles(session, [self.article_key(p) for p in batch])
                 return [self._write(session, p) for p in batch]
         except IntegrityError:
             if len(batch) > 1:
@@ -165,11 +177,21 @@ class Ingestor:
         for attempt in range(1, RACE_RETRIES):
             try:
                 with self.archive.transaction() as session:
+                    lock_articles(session, [self.article_key(batch[0])])
                     return [self._write(session, batch[0])]
             except IntegrityError:
                 if attempt == RACE_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def article_key(self, prepared: Prepared) -> int:
+        """The lock key of the article a fetch would touch (a page that is no article locks its URL)."""
+        record, parsed = prepared.record, prepared.parsed
+        if record.status == 200 and parsed is not None:
+            canonical = parsed.canonical_url or self.rules.canonical(record.final_url)
+        else:
+            canonical = self.rules.canonical(record.requested_url)
+        return article_key(self.rules.site_id(canonical), canonical)
 
     def _write(self, session: Session, prepared: Prepared) -> IngestResult:
         result = self._ingest(session, prepared)
@@ -214,18 +236,19 @@ class Ingestor:
             return IngestResult(Outcome.NOT_MODIFIED)
         conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
         conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
-        return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id)
+        status = conn.execute(RESTATE, {"article_id": article.id}).scalar_one()
+        return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id, reindex=status != article.status)
 
     def _removed(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
-        """A 404 or 410 of an article: gone, unless an earlier capture (a WARC backfill) says so late."""
+        """A 404 or 410 of an article: gone, unless a later 200 (a capture ingested out of order) says
+        it is back."""
         conn = session.connection()
         article = self._find(session, self.rules.canonical(record.requested_url))
         if article is None:
             return IngestResult(Outcome.FAILED)
-        if record.fetched_at >= article.last_seen:
-            conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
-            conn.execute(REMOVE, {"article_id": article.id, "at": record.fetched_at})
-        return IngestResult(Outcome.GONE, article_id=article.id)
+        conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
+        status = conn.execute(RESTATE, {"article_id": article.id}).scalar_one()
+        return IngestResult(Outcome.GONE, article_id=article.id, reindex=status != article.status)
 
     def _article(self, session: Session, prepared: Prepared, fetch_id: int) -> IngestResult:
         """An article page: its extraction kept, then the article found or made and its versions extended
@@ -246,6 +269,12 @@ class Ingestor:
                 canonical_url=canonical, site_id=parsed.site_id, first_seen=record.fetched_at,
                 last_seen=record.fetched_at, status=ArticleStatus.LIVE)).scalar_one()
             article = Found(article_id, ArticleStatus.LIVE, None, record.fetched_at, record.fetched_at)
+            adopted = conn.execute(ADOPT, {"canonical": canonical, "owner": article_id}).all()
+            for status_, at in adopted:
+                if status_ == 304:
+                    conn.execute(SEEN, {"article_id": article_id, "at": at})
+            if adopted and conn.execute(RESTATE, {"article_id": article_id}).scalar_one() == ArticleStatus.GONE:
+                article = Found(article_id, ArticleStatus.GONE, None, record.fetched_at, record.fetched_at)
         else:
             article = found
         conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": canonical})
@@ -253,17 +282,18 @@ class Ingestor:
             conn.execute(SEEN, {"article_id": article.id, "at": record.fetched_at})
         # The article's latest fetch is its last 200 or 304 (last_seen) or the 404 that made it gone
         if found is not None and record.fetched_at < max(article.last_seen, article.gone_at or article.last_seen):
+            if article.status == ArticleStatus.GONE:  # the first 404 after this page may be another
+                conn.execute(RESTATE, {"article_id": article.id})
             before = versions.count(session, article.id)
             changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
             return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
                                 new_article=new_article, flags=parsed.flags, reindex=True)
-        revived = article.status == ArticleStatus.GONE and (
-            article.gone_at is None or record.fetched_at >= article.gone_at)
-        if revived:
-            conn.execute(REVIVE, {"article_id": article.id})
+        status = article.status
+        if status == ArticleStatus.GONE:  # back, unless a 404 later than this page says otherwise
+            status = conn.execute(RESTATE, {"article_id": article.id}).scalar_one()
+        revived = status != article.status
         number = versions.append_row(session, article.id, extraction_id, parsed, record.fetched_at)
         if number or revived:  # the search entry follows, from what is known here
-            status = ArticleStatus.LIVE if revived else article.status
             search_index.update(session, article.id, (extraction_id, prepared.fields or {}, status, prepared.texts)
                                 if number else None)
         return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,

@@ -1,19 +1,25 @@
 """One run at a time per archive: a lock file beside a SQLite archive, an advisory lock on PostgreSQL.
-
 Both vanish with the process that holds them, so a run killed with SIGKILL never leaves a stale lock.
+
+And one writer at a time per article: concurrent ingest (several crawler processes, a re-extraction
+beside a crawl) serialises on each article it touches, so versions are numbered by one writer at a time.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from archive.database import Archive
+
+LOCK_ARTICLE = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 class Locked(Exception):
@@ -54,3 +60,21 @@ class RunLock:
         if self._conn is not None:
             self._conn.close()  # the advisory lock goes with the session
             self._conn = None
+
+
+def article_key(site_id: int | None, canonical_url: str) -> int:
+    """The advisory-lock key of one article: its site id when the URL carries one (aliases of an article
+    share it), else its canonical URL."""
+    identity = f"site:{site_id}" if site_id is not None else f"url:{canonical_url}"
+    return int.from_bytes(hashlib.sha256(f"dddn-archive:article:{identity}".encode()).digest()[:8], "big", signed=True)
+
+
+def lock_articles(session: Session, keys: Iterable[int]) -> None:
+    """Serialises writers of the same articles until the transaction ends: on PostgreSQL, transaction
+    advisory locks, taken in one order so that two writers never deadlock. SQLite needs none: its
+    writers take the database's one write lock (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    conn = session.connection()
+    for key in sorted(set(keys)):
+        conn.execute(LOCK_ARTICLE, {"k": key})

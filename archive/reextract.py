@@ -35,6 +35,7 @@ from archive import rawstore
 from archive.database import Archive
 from archive.diff import Piece, with_context, word_diff
 from archive.extract import Article as ExtractedArticle
+from archive.locks import article_key, lock_articles
 from archive.models import Article, Extraction, Fetch, SearchDoc, Version
 from archive.search import index as search_index
 from archive.search.engine import Filters, conditions
@@ -50,6 +51,14 @@ Parser = Callable[..., ExtractedArticle]
 
 class ParserError(ValueError):
     """A --parser that cannot be loaded or does not behave as `extract` does."""
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """ "2/3" -> (2, 3); raises ValueError (one line) for anything else."""
+    number, _, count = value.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise ValueError(f"--shard {value!r} is not K/N with 1 ≤ K ≤ N (e.g. 2/3)")
+    return int(number), int(count)
 
 
 def load_parser(spec: str) -> Parser:
@@ -79,10 +88,17 @@ def reported_version(parser: Parser, rules: UrlRules) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which articles: by the search index's filters (section, publication dates) and by URL."""
+    """Which articles: by the search index's filters (section, publication dates), by URL, and by shard:
+    (K, N) takes the articles whose id is K-1 modulo N, so N machines running shards 1/N … N/N share the
+    work whole articles at a time, with no overlap and no gap."""
 
     filters: Filters = field(default_factory=Filters)
     urls: tuple[str, ...] = ()
+    shard: tuple[int, int] | None = None
+
+    @property
+    def shard_label(self) -> str | None:
+        return f"{self.shard[0]}/{self.shard[1]}" if self.shard else None
 
 
 @dataclass(frozen=True)
@@ -202,6 +218,8 @@ def run(archive: Archive, scope: Scope, parser_spec: str, rules: UrlRules, worke
                 _plan_batch(session, report, ids, extracted, version, write=False)
         else:
             with archive.transaction() as session:
+                lock_articles(session, [article_key(rules.site_id(url), url) for url in session.scalars(
+                    select(Article.canonical_url).where(Article.id.in_(ids)))])  # as ingest does
                 _plan_batch(session, report, ids, extracted, version, write=True)
         on_pages(len(extracted))
     return report
@@ -247,6 +265,9 @@ def stored_pages(session: Session, scope: Scope, rules: UrlRules) -> list[Page]:
     if scope.urls:
         wanted = [rules.canonical(u) for u in scope.urls]
         query = query.where(Fetch.article_id.in_(select(Article.id).where(Article.canonical_url.in_(wanted))))
+    if scope.shard:
+        number, count = scope.shard
+        query = query.where(Fetch.article_id % count == number - 1)
     rows = session.execute(query.order_by(Fetch.article_id, Fetch.fetched_at, Fetch.id))
     return [Page(fetch_id, article_id, sha256, url, content_type, fetched_at)
             for fetch_id, article_id, sha256, url, content_type, fetched_at in rows

@@ -26,10 +26,12 @@ def finish(archive: Archive, run_id: int, outcome: RunOutcome, counts: Counter[s
         run.finished_at, run.outcome, run.counts = datetime.now(UTC), outcome, dict(counts)
 
 
-def interrupt_stale(archive: Archive, kind: RunKind) -> int:
-    """Marks runs of `kind` still "running" as "interrupted"; call it holding the run lock."""
+def interrupt_stale(archive: Archive, kind: RunKind, args: dict[str, Any] | None = None) -> int:
+    """Marks runs of `kind` still "running" as "interrupted"; call it holding the run lock. With `args`,
+    only the runs started with those (a shard's runs, which its own lock covers)."""
     with archive.transaction() as session:
-        stale = session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING).all()
+        stale = [run for run in session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING)
+                 if all(run.args.get(key) == value for key, value in (args or {}).items())]
         for run in stale:
             run.outcome = RunOutcome.INTERRUPTED
         return len(stale)

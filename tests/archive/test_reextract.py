@@ -138,6 +138,45 @@ def test_stats_and_runs_say_which_parser_made_the_data(db: Path) -> None:
     assert "reextract" in text and "articles changed" in text
 
 
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_shards_cover_every_fetch_exactly_once(db: Path, tmp_path: Path, count: int) -> None:
+    whole = tmp_path / "whole.sqlite"
+    shutil.copy(db, whole)
+    expected = reextract(whole, "--parser", CANDIDATE)
+    # the shards side by side, as on `count` machines, each its own process
+    procs = [subprocess.Popen([sys.executable, "-m", "archive", "--db", f"sqlite:///{db}", "reextract", "--parser",
+                               CANDIDATE, "--shard", f"{k}/{count}", "--format", "json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(1, count + 1)]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert sum(r["fetches"] for r in reports) == expected["fetches"] > 0
+    assert sum(r["articles"] for r in reports) == expected["articles"]
+    assert all(r["articles"] > 0 for r in reports)
+    conn = sqlite3.connect(db)
+    made = conn.execute("SELECT fetch_id, count(*) FROM extractions WHERE parser_version = ? GROUP BY fetch_id",
+                        (expected["parser_version"],)).fetchall()
+    shards = conn.execute("SELECT args FROM runs WHERE kind = 'reextract' ORDER BY id").fetchall()
+    conn.close()
+    assert len(made) == expected["fetches"] and {n for _, n in made} == {1}, "every fetch once, none twice"
+    assert sorted(json.loads(a)["shard"] for (a,) in shards) == [f"{k}/{count}" for k in range(1, count + 1)]
+    def without_ids(state: dict[str, Any]) -> dict[str, Any]:  # extraction ids follow the order of writing
+        return {**state, "versions": [v[:3] + v[4:] for v in state["versions"]],
+                "docs": [d[:1] + d[2:] for d in state["docs"]]}
+
+    assert without_ids(snapshot(db)) == without_ids(snapshot(whole)), "the shards end as one run over everything"
+
+
+@pytest.mark.parametrize("shard", ["0/3", "4/3", "2", "a/b", "1/0"])
+def test_a_bad_shard_is_one_line(db: Path, shard: str) -> None:
+    before = digest(db)
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "reextract", "--shard", shard])
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "is not K/N" in result.output
+    assert digest(db) == before
+
+
 @pytest.mark.parametrize(("parser", "message"), [
     ("nowhere.module:extract", "cannot load the parser nowhere.module:extract"),
     ("tests.archive.parsers", "is not MODULE:FUNCTION"),
