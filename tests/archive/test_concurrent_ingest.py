@@ -88,4 +88,6 @@ def test_four_writers_end_as_one_serial_ingest(postgres: str, tmp_path: Path) ->
     expected, got = state(serial), state(racing)
     assert expected["versions"] and any(status == "gone" for _, _, status, *_ in expected["articles"])
     for name in STATE:
-        assert got[name] == expected[name], (name, [r for r in got[name] if r not in expected[name]][:3], [r for r in expected[name] if r not in got[name]][:3])
+        extra = [row for row in got[name] if row not in expected[name]][:3]
+        missing = [row for row in expected[name] if row not in got[name]][:3]
+        assert got[name] == expected[name], (name, extra, missing)
