@@ -5,7 +5,7 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql
 
-.PHONY: install system-packages test test-fast lint lock replica crawl serve demo bench
+.PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench
 
 install: system-packages $(VENV)/.installed
 
@@ -58,6 +58,10 @@ crawl: install
 # (without DB: ARCHIVE_DB_URL, else the default archive)
 serve: install
 	$(VENV)/bin/archive $(if $(DB),--db $(DB)) serve $(SERVE)
+
+# N crawler processes sharing one crawl of the replica through a local Redis, into a local PostgreSQL
+cluster: install
+	N=$(or $(N),3) ARTICLES=$(ARTICLES) $(PY) -m tests.cluster
 
 demo: install
 	$(PY) -m tests.demo

@@ -19,6 +19,7 @@ from twisted.internet import task
 from archive import runs
 from archive.database import Archive
 from archive.vocab import RunKind, RunOutcome
+from crawler.frontier import COORDINATOR, ROLE, Cluster, merged
 from crawler.revisits import Reason
 
 log = logging.getLogger(__name__)
@@ -33,28 +34,45 @@ class RunRecordExtension:
     """Opens a crawl run in the archive and closes it with counts, an outcome and an exit code."""
 
     def __init__(self, stats: StatsCollector, db_url: str, args: dict[str, Any], max_flagged: float,
-                 min_articles: int) -> None:
+                 min_articles: int, cluster: Cluster | None = None, coordinator: bool = True) -> None:
         self.stats, self.db_url, self.args = stats, db_url, args
         self.max_flagged, self.min_articles = max_flagged, min_articles
+        self.cluster, self.coordinator = cluster, coordinator  # a crawl shared by several processes
         self.archive: Archive | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecordExtension:
         settings = crawler.settings
         assert crawler.stats is not None
+        frontier = settings.get("DDDN_FRONTIER")
+        cluster = Cluster.from_settings(settings) if frontier else None
         extension = cls(crawler.stats, settings["ARCHIVE_DB_URL"], {k: settings.get(k) for k in RUN_ARGS},
-                        settings.getfloat("DDDN_MAX_FLAGGED_RATIO"), settings.getint("DDDN_MIN_ARTICLES"))
+                        settings.getfloat("DDDN_MAX_FLAGGED_RATIO"), settings.getint("DDDN_MIN_ARTICLES"),
+                        cluster, settings.get(ROLE, COORDINATOR) == COORDINATOR)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.closed, signal=signals.spider_closed)
         return extension
 
     def opened(self, spider: Spider) -> None:
         self.archive = Archive(self.db_url)
-        self.stats.set_value(RUN_ID, runs.start(self.archive, RunKind.CRAWL, self.args))
+        if self.cluster is not None and not self.coordinator:  # a worker joins the coordinator's run
+            self.stats.set_value(RUN_ID, self.cluster.wait_run())
+            return
+        run_id = runs.start(self.archive, RunKind.CRAWL, {**self.args, "frontier": self.cluster is not None})
+        self.stats.set_value(RUN_ID, run_id)
+        if self.cluster is not None:
+            self.cluster.publish_run(run_id)
 
     def closed(self, spider: Spider, reason: str) -> None:
         assert self.archive is not None
         counts = run_counts(self.stats.get_stats())
+        if self.cluster is not None:
+            total = self.gathered(counts, reason)
+            if total is None:  # a worker: the coordinator records the run
+                self.stats.set_value(EXIT_CODE, EXIT_OK if reason == "finished" else EXIT_FAILED)
+                self.archive.close()
+                return
+            counts = total
         outcome, problems = self.judge(reason, counts)
         counts["finish_reason"] = reason
         counts["problems"] = problems  # in words, for the run record
@@ -70,14 +88,37 @@ class RunRecordExtension:
         if pages and counts["fallback_pages"] / pages > self.max_flagged:
             log.warning("run %s: %d of %d article pages matched no template and were read by the generic fallback: "
                         "has the site changed its template?", run_id, counts["fallback_pages"], pages)
+        if self.cluster is not None:
+            self.cluster.reset()  # the crawl is over: the next one starts from an empty frontier
+            self.cluster.resign()
         self.archive.close()
+
+    def gathered(self, counts: dict[str, Any], reason: str) -> dict[str, Any] | None:
+        """On a shared frontier: this process's counts left for the coordinator (None, for a worker), or,
+        for the coordinator, everyone's added up once the other processes are done or dead."""
+        assert self.cluster is not None
+        counts = {**counts, "finish_reasons": {reason: 1}}
+        self.cluster.report(counts)
+        if not self.coordinator:
+            return None
+        deadline = time.monotonic() + 2 * self.cluster.alive_seconds
+        while self.cluster.others_running() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        others = self.cluster.others_counts()
+        total = merged([counts, *others.values()])
+        total["processes"] = {self.cluster.worker: counts["pages"], **{w: c["pages"] for w, c in others.items()}}
+        total["lost_processes"] = self.cluster.lost()
+        return total
 
     def judge(self, reason: str, counts: dict[str, Any]) -> tuple[RunOutcome, list[str]]:
         if reason != "finished":
             return RunOutcome.FAILED, [f"the crawl stopped early ({reason})"]
-        if counts.get("failed_articles") or counts.get("failed_listings"):
+        if counts.get("failed_articles") or counts.get("failed_listings") or counts.get("lost_processes"):
             problems = [f"{counts['failed_articles']} article and {counts['failed_listings']} discovery pages could "
                         "not be fetched; the next run walks every listing again"]
+            if lost := counts.get("lost_processes"):
+                problems = [f"{len(lost)} crawler process(es) stopped without finishing ({', '.join(lost)}): the "
+                            "pages they had taken may be missing; the next run walks every listing again"]
             if counts["refused_pages"]:
                 problems.append(f"the site's firewall (WAF) refused {counts['refused_pages']} pages with HTTP 403 "
                                 f"through every retry ({counts['refusals']} refusals in all)")

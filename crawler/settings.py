@@ -13,6 +13,10 @@ DDDN_HOST_ALIASES = ""  # extra "alias=host" pairs, comma-separated; dddn.com.vn
 ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///data/dddn-archive.sqlite")
 DDDN_ARCHIVE_VIEW = "crawler.archive_view.read_archive"  # what the archive holds, read before a run starts
 
+# -- several processes on one crawl ----------------------------------------------------------------
+DDDN_FRONTIER = os.environ.get("DDDN_FRONTIER", "")  # redis://HOST:PORT/DB: share the crawl with other processes
+DDDN_FRONTIER_TIMEOUT = 30  # seconds without a heartbeat after which a crawler process is taken for dead
+
 # -- what a run fetches ---------------------------------------------------------------------------
 DDDN_MODE = "auto"  # full: every listing and sitemap; incremental: the newest; auto: full until a run completes
 DDDN_REVISIT_DAYS = 7  # archived articles published this recently are fetched again (conditionally)

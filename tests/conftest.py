@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.replica import VN, Replica
-from tests.services import create_database, postgres_server
+from tests.services import create_database, postgres_server, redis_server
 
 _databases = itertools.count()
 
@@ -61,6 +61,16 @@ def postgres() -> Iterator[str]:
     try:
         with postgres_server() as base:
             yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis for the whole session."""
+    try:
+        with redis_server() as url:
+            yield url
     except RuntimeError as exc:
         pytest.fail(str(exc))
 

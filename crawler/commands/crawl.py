@@ -1,11 +1,15 @@
 """`scrapy crawl dddn`, with one run at a time per archive and a meaningful exit code:
-0 ok, 1 failed, 2 bad configuration, 3 another run holds the archive, 4 ran but unhealthy."""
+0 ok, 1 failed, 2 bad configuration, 3 another run holds the archive, 4 ran but unhealthy.
+
+With `DDDN_FRONTIER` (a Redis URL) the run is one crawl shared by several processes: the first becomes
+its coordinator and takes the archive's lock, each later one joins it as a worker (`crawler.frontier`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+import redis
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
@@ -15,6 +19,7 @@ from archive.locks import Locked, RunLock
 from archive.vocab import RunKind
 from crawler.config import problems
 from crawler.extensions import EXIT_CODE, EXIT_FAILED
+from crawler.frontier import COORDINATOR, WORKER, Cluster, frontier_settings
 
 EXIT_CONFIG, EXIT_LOCKED = 2, 3
 
@@ -34,16 +39,34 @@ class Command(ScrapyCrawl):
             print(f"crawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_CONFIG
             return
+        cluster, coordinator = None, True
+        if frontier := self.settings.get("DDDN_FRONTIER"):
+            cluster = Cluster(frontier, archive.url, self.settings.getint("DDDN_FRONTIER_TIMEOUT"))
+            try:
+                cluster.check()
+            except redis.RedisError as exc:
+                print(f"crawl: cannot reach the frontier {frontier}: {exc}", file=sys.stderr)
+                self.exitcode = EXIT_CONFIG
+                archive.close()
+                return
+            coordinator = cluster.elect()
+            frontier_settings(self.settings, cluster, COORDINATOR if coordinator else WORKER)
         lock = RunLock(archive)
         try:
-            lock.acquire()
+            if coordinator:  # a worker joins the crawl whose coordinator holds the lock
+                lock.acquire()
         except Locked as exc:
             print(f"crawl: {exc}; not starting", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
+            if cluster is not None:
+                cluster.resign()
             archive.close()
             return
         try:
-            runs.interrupt_stale(archive, RunKind.CRAWL)  # we hold the lock: a "running" run is a dead one
+            if coordinator:  # we hold the lock: a "running" run is a dead one, and so is its frontier
+                runs.interrupt_stale(archive, RunKind.CRAWL)
+                if cluster is not None:
+                    cluster.reset()
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()

@@ -33,6 +33,7 @@ from archive.known import Known
 from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig
+from crawler.frontier import COORDINATOR, ROLE, WORKER, Cluster
 from crawler.middlewares import RENDER_META, VALIDATORS_META
 from crawler.revisits import (
     EDIT_FOUND,
@@ -125,8 +126,13 @@ class DddnSpider(Spider):
                                 "Debian package chromium, or set DDDN_CHROMIUM to its path.", self.config.chromium)
         self.logger.info("%s run: %d pages known to the archive; revisits by %s (%s)",
                          "full" if self.full else "incremental", len(self.known), self.trust.mode, self.trust.why)
+        role = self.settings.get(ROLE)
+        if role == WORKER:  # the coordinator seeds the shared frontier; a worker takes from it
+            return
         for request in self.first_requests():
             yield request
+        if role == COORDINATOR:
+            Cluster.from_settings(self.settings).seeded()
 
     def first_requests(self) -> Iterator[Request]:
         """The run's first requests: the home page, sitemaps and the RSS index."""
@@ -160,7 +166,10 @@ class DddnSpider(Spider):
 
     def idle(self) -> None:
         """Everything is fetched: judge lastmod on this run's evidence and record it. If it has just lost
-        our trust, this run goes on with the full schedule, so that no edit waits for the next run."""
+        our trust, this run goes on with the full schedule, so that no edit waits for the next run. (Not
+        on a shared frontier: each process sees only some of the evidence.)"""
+        if self.settings.get(ROLE):
+            return
         verdict = self.trust.judge(self.unannounced(), self.entries, self.with_lastmod)
         self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
         if self.trust.mode == Mode.LASTMOD and verdict.mode == Mode.SCHEDULE:

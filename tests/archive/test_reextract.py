@@ -138,11 +138,17 @@ def test_stats_and_runs_say_which_parser_made_the_data(db: Path) -> None:
     assert "reextract" in text and "articles changed" in text
 
 
+@pytest.fixture(scope="module")
+def unsharded(built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """The candidate run over everything, once: what the shards must add up to."""
+    whole = tmp_path_factory.mktemp("whole") / "whole.sqlite"
+    shutil.copy(built, whole)
+    return reextract(whole, "--parser", CANDIDATE), whole
+
+
 @pytest.mark.parametrize("count", [1, 2, 3])
-def test_shards_cover_every_fetch_exactly_once(db: Path, tmp_path: Path, count: int) -> None:
-    whole = tmp_path / "whole.sqlite"
-    shutil.copy(db, whole)
-    expected = reextract(whole, "--parser", CANDIDATE)
+def test_shards_cover_every_fetch_exactly_once(db: Path, unsharded: tuple[dict[str, Any], Path], count: int) -> None:
+    expected, whole = unsharded
     # the shards side by side, as on `count` machines, each its own process
     procs = [subprocess.Popen([sys.executable, "-m", "archive", "--db", f"sqlite:///{db}", "reextract", "--parser",
                                CANDIDATE, "--shard", f"{k}/{count}", "--format", "json"],

@@ -87,19 +87,24 @@ def fetched_hosts(db: str) -> set[str]:
 
 def wait_for_articles(db: str, count: int, timeout: float = 120) -> None:
     """Until the archive being crawled into holds `count` articles (for a kill to land mid-crawl)."""
-    import sqlite3
     import time
 
-    path = db.removeprefix("sqlite:///")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(db, connect_args={"timeout": 1} if db.startswith("sqlite") else {})
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(path, timeout=1) as conn:
-                if conn.execute("SELECT count(*) FROM articles").fetchone()[0] >= count:
-                    return
-        except sqlite3.Error:
-            pass  # not created or not migrated yet
-        time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with engine.connect() as conn:
+                    if (conn.execute(text("SELECT count(*) FROM articles")).scalar() or 0) >= count:
+                        return
+            except SQLAlchemyError:
+                pass  # not created or not migrated yet
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
     raise AssertionError(f"the crawl did not archive {count} articles within {timeout} s")
 
 
