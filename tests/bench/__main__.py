@@ -7,6 +7,7 @@ import sys
 from tests.bench import (
     archive_report,
     browser_report,
+    cluster_report,
     crawl_report,
     extract_report,
     reextract_report,
@@ -17,7 +18,8 @@ from tests.bench import (
 
 BENCHES = {"replica": replica_speed.run, "extract": extract_report.run, "archive": archive_report.run,
            "crawl": crawl_report.run, "browser": browser_report.run, "search": search_report.run,
-           "reextract": reextract_report.run, "web": web_report.run}
+           "reextract": reextract_report.run, "web": web_report.run,
+           "cluster": cluster_report.run}
 
 
 def main(argv: list[str]) -> int:
