@@ -34,7 +34,7 @@ ROLE = "DDDN_FRONTIER_ROLE"  # set by the crawl command: coordinator or worker
 COORDINATOR, WORKER = "coordinator", "worker"
 BEAT_SECONDS = 2
 POLL_SECONDS = 0.3  # how often a process with room asks the frontier for work
-SETTLE_SECONDS = 3  # the frontier counts as drained once nothing has happened anywhere for this long
+SETTLE_SECONDS = 2  # the frontier counts as drained once nothing has happened anywhere for this long
 WAIT_RUN_SECONDS = 120
 
 
@@ -225,11 +225,14 @@ class FrontierExtension:
         self.cluster.beat(self.state, self.coordinator)
 
     def poll(self) -> None:
-        """Scrapy's engine asks its scheduler for requests when one of its own finishes, else every five
-        seconds: too seldom for requests other processes add. A process with room asks at once."""
+        """Scrapy's engine asks its scheduler for requests (and, when it has none, whether it may close)
+        when one of its own requests finishes, else every five seconds: too seldom for requests other
+        processes add, or for the moment the last of them finishes. A process with room asks at once."""
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
-        if engine is not None and slot is not None and not engine.needs_backout() and self.cluster.pending():
+        if engine is None or slot is None or engine.needs_backout():
+            return
+        if self.state == "idle" or self.cluster.pending():
             slot.nextcall.schedule()
 
     def active(self, *args: Any, **kwargs: Any) -> None:

@@ -19,7 +19,7 @@ from archive.queries import stats
 from tests.archive.feed import record, write_warc
 from tests.replica import Replica
 
-TRIALS = 20
+TRIALS = 10
 
 
 @pytest.fixture(scope="module")

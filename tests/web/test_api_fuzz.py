@@ -40,7 +40,7 @@ def test_api_conforms_to_its_schema(api_schema: Any, path: str, mode: Generation
     excluded = [positive_data_acceptance] if path == "/api/search" else []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def check(case: Any) -> None:
         case.call_and_validate(excluded_checks=excluded)
 
