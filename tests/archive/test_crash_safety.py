@@ -19,14 +19,14 @@ from archive.queries import stats
 from tests.archive.feed import record, write_warc
 from tests.replica import Replica
 
-TRIALS = 10
+TRIALS = 6
 
 
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("crash") / "site.warc.gz"
     with Replica(articles=220, seed=13) as rep:
-        urls = [t["canonical_url"] for t in rep.truth() if t["status"] == "live" and t["kind"] == "normal"][:100]
+        urls = [t["canonical_url"] for t in rep.truth() if t["status"] == "live" and t["kind"] == "normal"][:80]
         write_warc(str(path), [record(u) for u in urls])
         alias = rep.host_alias
     return path, alias

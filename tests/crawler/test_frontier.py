@@ -85,7 +85,7 @@ def test_processes_share_one_crawl(postgres: str, redis_url: str, tmp_path: Path
 
 def test_a_killed_worker_loses_nothing(postgres: str, redis_url: str, tmp_path: Path) -> None:
     db = fresh_archive(postgres)
-    with Replica(articles=150, seed=47) as rep:
+    with Replica(articles=120, seed=47) as rep:
         want = live(rep)
         procs = []
         for n in range(3):
