@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 
+from crawler.frontier import namespace
 from tests.crawler.harness import ROOT, archived, bad_versions, command, crawl, last_run, wait_for_articles
 from tests.crawler.test_crawl import live, no_double_fetch
 from tests.replica import Replica
@@ -92,8 +94,13 @@ def test_a_killed_worker_loses_nothing(postgres: str, redis_url: str, tmp_path: 
             procs.append(start(rep, db, redis_url, tmp_path / f"process-{n}.log"))
             time.sleep(0.5)
         wait_for_articles(db, 40)
-        procs[1].kill()  # a worker, SIGKILL, mid-run
-        codes = [proc.wait(timeout=600) for proc in (procs[0], procs[2])]
+        # whichever process reached Redis first coordinates; kill one of the others, SIGKILL, mid-run
+        coordinator = int(str(redis.Redis.from_url(redis_url, decode_responses=True)
+                              .get(f"{namespace(db)}:coordinator")).rsplit(":", 1)[1])
+        lead = next(p for p in procs if p.pid == coordinator)
+        victim, other = (p for p in procs if p is not lead)
+        victim.kill()
+        codes = [proc.wait(timeout=600) for proc in (lead, other)]
         killed = last_run(db)
         assert killed.outcome == "incomplete" and len(killed.counts["lost_processes"]) == 1, killed.counts
         assert codes == [1, 0], "the coordinator reports the incomplete run; the other worker ends well"
