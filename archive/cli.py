@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from archive import __version__, export, queries, reextract, runs, warc
+from archive import __version__, export, parsers, queries, reextract, runs, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
 from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
@@ -449,8 +449,9 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
 @click.option("--since", type=click.DateTime(DATE_FORMATS), help="Only articles published on or after (Vietnam time).")
 @click.option("--until", type=click.DateTime(DATE_FORMATS), help="Only articles published before (Vietnam time).")
 @click.option("--url", "urls", multiple=True, metavar="URL", help="Only this article (repeatable).")
-@click.option("--parser", "parser_spec", default=reextract.DEFAULT_PARSER, show_default=True, metavar="MODULE:FUNCTION",
-              help="A parser with the signature of archive.extract.extract: a branch's, or a variant of your own.")
+@click.option("--parser", "parser_spec", envvar="ARCHIVE_PARSER", default=parsers.DEFAULT_PARSER, show_default=True,
+              metavar="MODULE:FUNCTION", help="A parser with the signature of archive.extract.extract: a branch's, "
+              "or a variant of your own. Default: $ARCHIVE_PARSER, the one the crawler runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes that read raw pages and extract them (one writer batches their results).")
 @click.option("--shard", metavar="K/N", help="Only shard K of N (by article): run 1/N … N/N on N machines at once.")
@@ -476,8 +477,8 @@ def reextract_cmd(ctx: click.Context, section: str | None, since: datetime | Non
     try:
         scope = reextract.Scope(filters_from(section, since, until, None, None, None, None), urls,
                                 reextract.parse_shard(shard) if shard else None)
-        reextract.load_parser(parser_spec)
-    except (reextract.ParserError, ValueError) as exc:
+        parsers.load_parser(parser_spec)
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     with opened(ctx) as archive:
         if dry_run:
@@ -495,7 +496,7 @@ def _reextract(archive: Archive, scope: reextract.Scope, parser_spec: str, rules
             return reextract.run(archive, scope, parser_spec, rules, workers, dry_run,
                                  on_pages=lambda n: bar.advance(task, n),
                                  on_total=lambda n: bar.update(task, total=n))
-        except reextract.ParserError as exc:
+        except parsers.ParserError as exc:
             raise click.ClickException(str(exc)) from None
 
 
@@ -504,24 +505,28 @@ def _reextract_run(archive: Archive, scope: reextract.Scope, parser_spec: str, r
     """A writing run: one at a time per archive (per shard: shards run side by side), with its run record."""
     shard = scope.shard_label
     lock = RunLock(archive, RunKind.REEXTRACT if shard is None else f"reextract-{shard.replace('/', '-of-')}")
+    args = {"parser": parser_spec, "section": scope.filters.section, "urls": list(scope.urls), "workers": workers,
+            "shard": shard,
+            "since": scope.filters.since.isoformat() if scope.filters.since else None,
+            "until": scope.filters.until.isoformat() if scope.filters.until else None}
     try:
         lock.acquire()
     except Locked as exc:
+        runs.refused(archive, RunKind.REEXTRACT, args, str(exc))
         raise click.ClickException(str(exc)) from None
     try:
         runs.interrupt_stale(archive, RunKind.REEXTRACT, {"shard": shard})
-        args = {"parser": parser_spec, "section": scope.filters.section, "urls": list(scope.urls), "workers": workers,
-                "shard": shard,
-                "since": scope.filters.since.isoformat() if scope.filters.since else None,
-                "until": scope.filters.until.isoformat() if scope.filters.until else None}
         run_id = runs.start(archive, RunKind.REEXTRACT, args)
-        outcome, counts = RunOutcome.FAILED, {}
+        outcome, counts = RunOutcome.FAILED, {"problems": ["the run stopped on an error before its report"]}
         try:
             report = _reextract(archive, scope, parser_spec, rules, workers, dry_run=False)
             outcome, counts = RunOutcome.OK, report.as_dict()
             return report
         except KeyboardInterrupt:
-            outcome = RunOutcome.INTERRUPTED
+            outcome, counts = RunOutcome.INTERRUPTED, {"problems": ["stopped by the operator (Ctrl-C or SIGTERM)"]}
+            raise
+        except click.ClickException as exc:
+            counts = {"problems": [exc.message]}
             raise
         finally:
             runs.finish(archive, run_id, outcome, counts)

@@ -1,6 +1,7 @@
 """`ingest(fetch)`: one fetch into the archive, in one transaction.
 
-It records the fetch and stores its body, runs the one `extract()`, resolves the article by canonical
+It records the fetch and stores its body, runs the deployment's parser (`extract()`, unless
+`ARCHIVE_PARSER` names another: `archive.parsers`), resolves the article by canonical
 URL (then by the site's id), appends a version only when the content fingerprint changed, marks
 articles gone on 404/410, and tells the search index. Ingesting the same fetch twice changes nothing.
 """
@@ -20,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from archive import rawstore, versions
 from archive.database import Archive
-from archive.extract import PARSER_VERSION, extract
 from archive.extract.model import Article as ExtractedArticle
 from archive.locks import article_key, lock_articles
 from archive.models import Article, Extraction, Fetch
+from archive.parsers import Parser, configured, load_parser
 from archive.search import index as search_index
 from archive.urls import DEFAULT_RULES, UrlRules
 from archive.vocab import ArticleStatus, FetchSource, Rendering
@@ -120,11 +121,11 @@ class Prepared:
     texts: search_index.Texts | None
 
 
-def prepare(record: FetchRecord, rules: UrlRules, session: Session,
+def prepare(record: FetchRecord, rules: UrlRules, session: Session, parser: Parser,
             parsed: ExtractedArticle | None = None) -> Prepared:
     """`session` (read only) tells which compression dictionary the archive has; `parsed` is the
     extraction when already run."""
-    parsed = parsed or extraction_for(record, rules)
+    parsed = parsed or extraction_for(record, rules, parser)
     fields = parsed.to_dict() if parsed is not None else None
     packed = rawstore.pack(session, record.body) if record.body is not None else None
     indexed = search_index.texts(fields) if parsed is not None and parsed.ok and fields else None
@@ -138,27 +139,29 @@ def is_article(record: FetchRecord, rules: UrlRules) -> bool:
     return rules.is_article(record.final_url) or rules.is_article(record.requested_url)
 
 
-def extraction_for(record: FetchRecord, rules: UrlRules) -> ExtractedArticle | None:
+def extraction_for(record: FetchRecord, rules: UrlRules, parser: Parser) -> ExtractedArticle | None:
     """The extraction ingest runs for this fetch (None for pages that are not articles); pure, so it can
     run in another process and be handed to `Ingestor.ingest`."""
     if record.status != 200 or record.body is None or not is_article(record, rules):
         return None
-    return extract(record.body, record.final_url, record.headers, record.fetched_at, rules)
+    return parser(record.body, record.final_url, record.headers, record.fetched_at, rules)
 
 
 class Ingestor:
-    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES) -> None:
+    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, parser: Parser | None = None) -> None:
+        """`parser`: the deployment's (`parsers.configured()`) unless given."""
         self.archive, self.rules = archive, rules
+        self.parser = parser or load_parser(configured())
 
     def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
-        """`parsed` is `extraction_for(record, rules)` if already computed; by default it is run here."""
+        """`parsed` is `extraction_for(record, rules, parser)` if already computed; by default it is run here."""
         return self.write([self.prepare(record, parsed)])[0]
 
     def prepare(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> Prepared:
         if record.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
         with self.archive.transaction(write=False) as session:
-            return prepare(record, self.rules, session, parsed)
+            return prepare(record, self.rules, session, self.parser, parsed)
 
     def write(self, batch: list[Prepared]) -> list[IngestResult]:
         """Writes prepared fetches in one transaction, each as ingest would alone.
@@ -257,7 +260,7 @@ class Ingestor:
         record, parsed = prepared.record, prepared.parsed
         assert parsed is not None
         extraction_id = conn.execute(INSERT_EXTRACTION, dict(
-            fetch_id=fetch_id, parser_version=PARSER_VERSION, ok=parsed.ok, fingerprint=parsed.fingerprint,
+            fetch_id=fetch_id, parser_version=parsed.parser_version, ok=parsed.ok, fingerprint=parsed.fingerprint,
             flags=parsed.flags, fields=prepared.fields)).scalar_one()
         if not parsed.ok:
             return IngestResult(Outcome.FAILED, flags=parsed.flags)
@@ -285,7 +288,7 @@ class Ingestor:
             if article.status == ArticleStatus.GONE:  # the first 404 after this page may be another
                 conn.execute(RESTATE, {"article_id": article.id})
             before = versions.count(session, article.id)
-            changed = versions.rebuild(session, article.id, PARSER_VERSION) != before
+            changed = versions.rebuild(session, article.id, parsed.parser_version) != before
             return IngestResult(Outcome.VERSION if changed else Outcome.UNCHANGED, article_id=article.id,
                                 new_article=new_article, flags=parsed.flags, reindex=True)
         status = article.status

@@ -16,10 +16,6 @@ dry run reads the archive only and computes the same report from the same planni
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import os
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,23 +30,17 @@ from sqlalchemy.orm import Session
 from archive import rawstore
 from archive.database import Archive
 from archive.diff import Piece, with_context, word_diff
-from archive.extract import Article as ExtractedArticle
 from archive.locks import article_key, lock_articles
 from archive.models import Article, Extraction, Fetch, SearchDoc, Version
+from archive.parsers import Parser, load_parser, reported_version
 from archive.search import index as search_index
 from archive.search.engine import Filters, conditions
 from archive.urls import UrlRules
 from archive.versions import published_of, sequence
 
-DEFAULT_PARSER = "archive.extract:extract"
 BATCH_ARTICLES = 50
 EXAMPLES = 3
 NOT_FIELDS = ("parser_version", "fingerprint")  # differ for every parser change: not a change of content
-Parser = Callable[..., ExtractedArticle]
-
-
-class ParserError(ValueError):
-    """A --parser that cannot be loaded or does not behave as `extract` does."""
 
 
 def parse_shard(value: str) -> tuple[int, int]:
@@ -59,31 +49,6 @@ def parse_shard(value: str) -> tuple[int, int]:
     if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
         raise ValueError(f"--shard {value!r} is not K/N with 1 ≤ K ≤ N (e.g. 2/3)")
     return int(number), int(count)
-
-
-def load_parser(spec: str) -> Parser:
-    """The parser `spec` names, importable from the current folder too (a checkout of a branch, say)."""
-    module, _, name = spec.partition(":")
-    if not module or not name:
-        raise ParserError(f"--parser {spec!r} is not MODULE:FUNCTION")
-    if os.getcwd() not in sys.path:
-        sys.path.append(os.getcwd())
-    try:
-        parser = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ParserError(f"cannot load the parser {spec}: {exc}") from None
-    if not callable(parser) or len(inspect.signature(parser).parameters) < 5:
-        raise ParserError(f"{spec} is not a parser: it must take (body, url, headers, fetched_at, rules) as "
-                          "archive.extract.extract does")
-    return parser  # type: ignore[no-any-return]
-
-
-def reported_version(parser: Parser, rules: UrlRules) -> str:
-    """The version a parser stamps on what it extracts; it names the extractions it writes."""
-    version = getattr(parser(b"", "https://example.invalid/", None, None, rules), "parser_version", "")
-    if not isinstance(version, str) or not version:
-        raise ParserError("the parser's articles carry no parser_version")
-    return version
 
 
 @dataclass(frozen=True)

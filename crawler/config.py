@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import BaseSettings
 
 from archive.extract.dates import parse_iso
+from archive.parsers import ParserError, load_parser
 from archive.urls import UrlRules, parse_aliases
 from crawler.revisits import TRUST_SETTINGS
 from crawler.rules import rules_from_settings
@@ -43,6 +44,10 @@ def problems(settings: BaseSettings) -> list[str]:
                 found.append(f"{name} must not be negative")
         except ValueError:
             found.append(f"{name} {settings.get(name)!r} is not a number")
+    try:
+        load_parser(settings.get("ARCHIVE_PARSER", ""))
+    except ParserError as exc:
+        found.append(f"ARCHIVE_PARSER: {exc}")
     try:
         schedule_of(settings)
     except ValueError:

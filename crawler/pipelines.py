@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from archive.database import Archive
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
 from archive.ingest import FetchRecord, Ingestor, IngestResult
+from archive.parsers import load_parser
 from archive.urls import UrlRules
 from archive.vocab import IngestOutcome, Rendering
 from crawler.extensions import RUN_ID
@@ -27,9 +28,9 @@ _ingestor: Ingestor | None = None
 _write_lock: Any = None
 
 
-def _start_worker(db_url: str, rules: UrlRules, write_lock: Any) -> None:
+def _start_worker(db_url: str, rules: UrlRules, parser_spec: str, write_lock: Any) -> None:
     global _ingestor, _write_lock
-    _ingestor, _write_lock = Ingestor(Archive(db_url), rules), write_lock
+    _ingestor, _write_lock = Ingestor(Archive(db_url), rules, load_parser(parser_spec)), write_lock
 
 
 def _ingest(record: FetchRecord) -> IngestResult:
@@ -45,23 +46,25 @@ def _ingest(record: FetchRecord) -> IngestResult:
 class ArchivePipeline:
     """Hands each FetchRecord to the archive, tagged with the run it belongs to (the stats' dddn/run_id)."""
 
-    def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, workers: int) -> None:
+    def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, parser_spec: str, workers: int) -> None:
         assert crawler.stats is not None
         self.signals, self.stats = crawler.signals, crawler.stats
-        self.db_url, self.rules, self.workers = db_url, rules, workers
+        self.db_url, self.rules, self.parser_spec, self.workers = db_url, rules, parser_spec, workers
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        workers = crawler.settings.getint("DDDN_INGEST_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, crawler.settings["ARCHIVE_DB_URL"], rules_from_settings(crawler.settings), workers)
+        settings = crawler.settings
+        workers = settings.getint("DDDN_INGEST_WORKERS") or os.cpu_count() or 1
+        return cls(crawler, settings["ARCHIVE_DB_URL"], rules_from_settings(settings), settings["ARCHIVE_PARSER"],
+                   workers)
 
     def open_spider(self) -> None:
         # forkserver: workers start clean, not as copies of a process running a reactor and threads
         context = multiprocessing.get_context("forkserver")
         lock = context.Lock() if make_url(self.db_url).get_backend_name() == "sqlite" else None
         self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
-                                        initargs=(self.db_url, self.rules, lock))
+                                        initargs=(self.db_url, self.rules, self.parser_spec, lock))
 
     def close_spider(self) -> None:
         if self.pool is not None:

@@ -11,6 +11,7 @@ COMMANDS_MODULE = "crawler.commands"
 DDDN_BASE_URL = "https://diendandoanhnghiep.vn"
 DDDN_HOST_ALIASES = ""  # extra "alias=host" pairs, comma-separated; dddn.com.vn and m. hosts are built in
 ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///data/dddn-archive.sqlite")
+ARCHIVE_PARSER = os.environ.get("ARCHIVE_PARSER", "archive.extract:extract")  # MODULE:FUNCTION that reads a page
 DDDN_ARCHIVE_VIEW = "crawler.archive_view.read_archive"  # what the archive holds, read before a run starts
 
 # -- several processes on one crawl ----------------------------------------------------------------
