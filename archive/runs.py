@@ -26,14 +26,34 @@ def finish(archive: Archive, run_id: int, outcome: RunOutcome, counts: Counter[s
         run.finished_at, run.outcome, run.counts = datetime.now(UTC), outcome, dict(counts)
 
 
+def refused(archive: Archive, kind: RunKind, args: dict[str, Any], why: str) -> int:
+    """Records a run that did not start because another held the archive, with which one, if known."""
+    with archive.transaction() as session:
+        holder = session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING).order_by(
+            Run.id.desc()).first()
+        if holder is not None:
+            why += f" (run {holder.id}, started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC)"
+        now = datetime.now(UTC)
+        run = Run(kind=kind, args=args, started_at=now, finished_at=now, outcome=RunOutcome.REFUSED,
+                  counts={"problems": [f"not started: {why}"]})
+        session.add(run)
+        session.flush()
+        return run.id
+
+
 def interrupt_stale(archive: Archive, kind: RunKind, args: dict[str, Any] | None = None) -> int:
-    """Marks runs of `kind` still "running" as "interrupted"; call it holding the run lock. With `args`,
-    only the runs started with those (a shard's runs, which its own lock covers)."""
+    """Marks runs of `kind` still "running" as "interrupted", saying so in their counts; call it holding
+    the run lock. With `args`, only the runs started with those (a shard's runs, which its own lock
+    covers)."""
     with archive.transaction() as session:
         stale = [run for run in session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING)
                  if all(run.args.get(key) == value for key, value in (args or {}).items())]
+        found = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
         for run in stale:
             run.outcome = RunOutcome.INTERRUPTED
+            run.counts = {**(run.counts or {}), "problems": [
+                f"the process stopped without recording how the run ended (killed or crashed); found still "
+                f"running at {found} by the next run, which took over"]}
         return len(stale)
 
 

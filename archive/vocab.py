@@ -19,6 +19,7 @@ class RunOutcome(StrEnum):
     INCOMPLETE = "incomplete"  # some pages could not be fetched; the next run walks everything again
     FAILED = "failed"  # it stopped early
     INTERRUPTED = "interrupted"  # it was killed; found "running" by the next run
+    REFUSED = "refused"  # another run held the archive, so it did not start
 
 
 COMPLETED = (RunOutcome.OK, RunOutcome.UNHEALTHY)  # a run that saw the whole site

@@ -13,6 +13,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
@@ -46,7 +47,7 @@ class RunRecordExtension:
         assert crawler.stats is not None
         frontier = settings.get("DDDN_FRONTIER")
         cluster = Cluster.from_settings(settings) if frontier else None
-        extension = cls(crawler.stats, settings["ARCHIVE_DB_URL"], {k: settings.get(k) for k in RUN_ARGS},
+        extension = cls(crawler.stats, settings["ARCHIVE_DB_URL"], run_args(settings),
                         settings.getfloat("DDDN_MAX_FLAGGED_RATIO"), settings.getint("DDDN_MIN_ARTICLES"),
                         cluster, settings.get(ROLE, COORDINATOR) == COORDINATOR)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
@@ -131,6 +132,11 @@ class RunRecordExtension:
         if pages < self.min_articles:
             problems.append(f"only {pages} article pages fetched (DDDN_MIN_ARTICLES is {self.min_articles})")
         return (RunOutcome.UNHEALTHY if problems else RunOutcome.OK), problems
+
+
+def run_args(settings: BaseSettings) -> dict[str, Any]:
+    """What a crawl run was asked to do, as its record keeps it."""
+    return {name: settings.get(name) for name in RUN_ARGS}
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,8 @@ LABELS: dict[str, dict[str, str]] = {
         "fields.title": "tiêu đề", "fields.lead": "sapo", "fields.body": "nội dung", "fields.section": "chuyên mục",
         "fields.authors": "tác giả", "fields.tags": "thẻ", "crawl": "thu thập", "import": "nhập", "reextract":
         "trích xuất lại", "ok": "tốt", "unhealthy": "bất thường", "incomplete": "chưa trọn", "failed": "thất bại",
-        "interrupted": "bị ngắt", "running": "đang chạy", "times": "Mọi thời điểm theo giờ Việt Nam (UTC+07:00).",
+        "interrupted": "bị ngắt", "refused": "bị từ chối", "running": "đang chạy",
+        "times": "Mọi thời điểm theo giờ Việt Nam (UTC+07:00).",
     },
     "en": {
         "app": "Diễn đàn Doanh nghiệp archive", "skip": "Skip to the main content",
@@ -70,7 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fields.title": "title", "fields.lead": "lead", "fields.body": "body", "fields.section": "section",
         "fields.authors": "authors", "fields.tags": "tags", "crawl": "crawl", "import": "import",
         "reextract": "re-extraction", "ok": "ok", "unhealthy": "unhealthy", "incomplete": "incomplete",
-        "failed": "failed", "interrupted": "interrupted", "running": "running",
+        "failed": "failed", "interrupted": "interrupted", "refused": "refused", "running": "running",
         "times": "Times are Vietnam time (UTC+07:00).",
     },
 }

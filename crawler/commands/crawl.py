@@ -18,7 +18,7 @@ from archive.database import Archive, ArchiveError
 from archive.locks import Locked, RunLock
 from archive.vocab import RunKind
 from crawler.config import problems
-from crawler.extensions import EXIT_CODE, EXIT_FAILED
+from crawler.extensions import EXIT_CODE, EXIT_FAILED, run_args
 from crawler.frontier import COORDINATOR, WORKER, Cluster, frontier_settings
 
 EXIT_CONFIG, EXIT_LOCKED = 2, 3
@@ -57,6 +57,7 @@ class Command(ScrapyCrawl):
                 lock.acquire()
         except Locked as exc:
             print(f"crawl: {exc}; not starting", file=sys.stderr)
+            runs.refused(archive, RunKind.CRAWL, run_args(self.settings), str(exc))
             self.exitcode = EXIT_LOCKED
             if cluster is not None:
                 cluster.resign()

@@ -21,9 +21,9 @@ from archive.cli import cli
 from archive.database import Archive
 from archive.extract import PARSER_VERSION
 from archive.ingest import Ingestor
+from archive.locks import RunLock
 from archive.urls import UrlRules, parse_aliases
 from tests.archive.feed import ingest_all
-from tests.crawler.harness import bad_versions, crawl, start_crawl
 from tests.replica import Replica
 
 CANDIDATE = "tests.archive.parsers:without_editors_note"
@@ -220,33 +220,19 @@ def test_sigkill_then_resume_ends_as_an_uninterrupted_run(db: Path, tmp_path: Pa
     assert snapshot(db) == snapshot(whole)
     runs = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs", "--format", "json"]).output)
     assert [r["outcome"] for r in runs[:2]] == ["ok", "interrupted"]
+    assert "killed or crashed" in runs[1]["counts"]["problems"][0]
 
 
-@pytest.mark.slow
-def test_beside_a_crawl_nothing_is_lost_or_duplicated(tmp_path: Path) -> None:
-    """A re-extraction while a crawl writes: the crawl's new fetches are re-extracted by this run or the
-    next, and every article ends with the versions its pages make, each number once."""
-    db = tmp_path / "a.sqlite"
-    url = f"sqlite:///{db}"
-    with Replica(articles=120, seed=52) as rep:
-        assert crawl(rep, url).returncode == 0
-        rep.advance(10 * 24)
-        proc = start_crawl(rep, url, tmp_path / "crawl.log", DDDN_MODE="full", DDDN_CONDITIONAL_GET="False")
-        during = reextract(db, "--parser", CANDIDATE, "--workers", "2")
-        assert proc.wait(timeout=300) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
-    after = reextract(db, "--parser", CANDIDATE)
-    assert during["fetches"] > 0 and after["fetches"] > during["fetches"], "the crawl wrote while it ran"
-    assert bad_versions(url) == 0
-    conn = sqlite3.connect(db)
+def test_a_second_run_is_refused_and_says_so_in_its_record(db: Path) -> None:
+    archive = Archive(f"sqlite:///{db}")
+    lock = RunLock(archive, "reextract")
+    lock.acquire()
     try:
-        pages = conn.execute("SELECT count(*) FROM fetches f WHERE f.status = 200 AND f.article_id IS NOT NULL AND "
-                             "EXISTS (SELECT 1 FROM extractions e WHERE e.fetch_id = f.id)").fetchone()[0]
-        redone = conn.execute("SELECT count(*) FROM extractions WHERE parser_version = ?",
-                              (PARSER_VERSION + "+without-editors-note",)).fetchone()[0]
-        duplicated = conn.execute("SELECT count(*) FROM (SELECT article_id, number FROM versions "
-                                  "GROUP BY article_id, number HAVING count(*) > 1)").fetchone()[0]
+        result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "reextract", "--parser", CANDIDATE])
     finally:
-        conn.close()
-    assert redone == pages and duplicated == 0, "every page re-extracted, no version twice"
-    again = reextract(db, "--parser", CANDIDATE)
-    assert again["extractions_written"] == 0 and again["articles_changed"] == 0
+        lock.release()
+        archive.close()
+    assert result.exit_code == 1 and "another reextract run is using" in result.output
+    runs = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs", "--format", "json"]).output)
+    assert runs[0]["outcome"] == "refused" and runs[0]["kind"] == "reextract"
+    assert runs[0]["counts"]["problems"][0].startswith("not started: another reextract run is using")
