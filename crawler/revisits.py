@@ -1,7 +1,9 @@
 """Which archived articles a run fetches again, and why.
 
-Three reasons, each counted in the run record:
+Four reasons, each counted in the run record:
 - `lastmod`: a sitemap says the page changed after we last had it (found while reading sitemaps);
+- `vanished`: a dated sitemap read in this run no longer lists a live archived article of its period,
+  as when it was taken down (checked once the run has fetched everything else);
 - `window`: the article is recent, when edits are most likely, so every run looks again;
 - `schedule`: for sites that announce nothing, an older article is looked at again each time its age
   crosses a point of a decaying schedule (1, 3, 7, 14, 30, 90, 365 days by default), within a per-run
@@ -34,6 +36,7 @@ class Reason(StrEnum):
     LASTMOD = "lastmod"
     WINDOW = "window"
     SCHEDULE = "schedule"
+    VANISHED = "vanished"  # a dated sitemap read in this run no longer lists it: taken down?
 
 
 def is_recent(when: datetime | None, now: datetime, window: timedelta) -> bool:

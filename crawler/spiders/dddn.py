@@ -2,9 +2,11 @@
 
 Listings are walked as the site serves them: numbered pages on the PHP-era template, the "Xem thêm"
 JSON cursor (the smallest `pid` shown so far) on OneCMS. A full run walks everything; an incremental
-run stops a listing once it reaches archived articles older than the revisit window. Every run reads
-every sitemap (conditionally: an unchanged one costs a 304) and fetches again, at any age, each archived
-article whose `lastmod` is later than our copy; `crawler.revisits` adds recent and scheduled revisits.
+run stops a listing once it reaches archived articles older than the revisit window. Every run reads the
+sitemaps the index says changed since we read them, and any it has never read (conditionally: an
+unchanged one costs a 304), and fetches again, at any age, each archived article whose `lastmod` is later
+than our copy, and each live one a dated sitemap it read no longer lists; `crawler.revisits` adds recent
+and scheduled revisits.
 Every response becomes a `FetchRecord` for the archive; the spider never reads article text.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,10 @@ class DddnSpider(Spider):
         self.revisited: dict[str, Reason] = {}
         self.edited: set[str] = set()
         self.scheduled: set[str] = set()  # articles given a scheduled revisit this run
+        # the evidence on takedowns: the periods of the dated sitemaps read, and every page they listed
+        self.periods: list[tuple[datetime, datetime]] = []
+        self.listed: set[str] = set()
+        self.vanish_checked = False
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -160,29 +166,44 @@ class DddnSpider(Spider):
             self.edited.add(url)
 
     def unannounced(self) -> list[str]:
-        """Edits revisits found that no sitemap announced with a lastmod later than our copy."""
-        return sorted(url for url in self.edited
-                      if not changed_since_checked(self.known.get(url), self.lastmods.get(url)))
+        """Edits revisits found that a sitemap read in this run listed with a lastmod no later than our copy.
+        An edit to a page no sitemap of this run listed (one that failed to load, say) is no evidence."""
+        return sorted(url for url in self.edited if url in self.lastmods
+                      and not changed_since_checked(self.known.get(url), self.lastmods[url]))
 
     def idle(self) -> None:
-        """Everything is fetched: judge lastmod on this run's evidence and record it. If it has just lost
-        our trust, this run goes on with the full schedule, so that no edit waits for the next run. (Not
-        on a shared frontier: each process sees only some of the evidence.)"""
+        """Everything is fetched: the evidence of this run may ask for more before it ends. (Not on a shared
+        frontier: each process sees only some of the evidence.)"""
         if self.settings.get(ROLE):
             return
+        more = self.judge_lastmod() + self.vanished()
+        for request in more:
+            self.crawler.engine.crawl(request)
+        if more:
+            raise DontCloseSpider
+
+    def judge_lastmod(self) -> list[Request]:
+        """Judges lastmod on this run's evidence and records it. If it has just lost our trust, this run
+        goes on with the full schedule, so that no edit waits for the next run."""
         verdict = self.trust.judge(self.unannounced(), self.entries, self.with_lastmod)
         self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
-        if self.trust.mode == Mode.LASTMOD and verdict.mode == Mode.SCHEDULE:
-            self.logger.warning("revisits by the schedule from now on: %s", verdict.why)
-            self.trust = Trust(Mode.SCHEDULE, f"switched during the run: {verdict.why}", verdict.learnt)
-            self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
-            before = set(self.scheduled)
-            more = [r for r in self.revisit_requests()
-                    if r.meta[REASON_META] == Reason.SCHEDULE and r.url not in before]
-            for request in more:
-                self.crawler.engine.crawl(request)
-            if more:
-                raise DontCloseSpider
+        if not (self.trust.mode == Mode.LASTMOD and verdict.mode == Mode.SCHEDULE):
+            return []
+        self.logger.warning("revisits by the schedule from now on: %s", verdict.why)
+        self.trust = Trust(Mode.SCHEDULE, f"switched during the run: {verdict.why}", verdict.learnt)
+        self.crawler.stats.set_value("dddn/lastmod", {**self.trust.record(), "next": verdict.record()})
+        before = set(self.scheduled)
+        return [r for r in self.revisit_requests() if r.meta[REASON_META] == Reason.SCHEDULE and r.url not in before]
+
+    def vanished(self) -> list[Request]:
+        """Archived live articles that a dated sitemap read in this run should list and did not: each is
+        fetched again (conditionally), which finds a takedown at any age. Once a run."""
+        if self.vanish_checked:
+            return []
+        self.vanish_checked = True
+        return [self.article_request(url, Reason.VANISHED) for url, known in self.known.items()
+                if known.published is not None and url not in self.listed and url not in self.revisited
+                and self.config.rules.is_article(url) and any(a <= known.published < b for a, b in self.periods)]
 
     # -- discovery ------------------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request | FetchRecord]:
@@ -307,15 +328,18 @@ class DddnSpider(Spider):
                 loc = urljoin(response.url, entry.get("loc", ""))
                 if self.before_since(loc):
                     continue
-                lastmod = _lastmod(entry)
-                if not self.full and lastmod and not changed_since_checked(self.known.get(loc), lastmod):
-                    continue  # the index says this sitemap has not changed since we read it
+                lastmod, known = _lastmod(entry), self.known.get(loc)
+                if not self.full and lastmod and known is not None and not changed_since_checked(known, lastmod):
+                    continue  # the index says this sitemap has not changed since we read it (a new one is read)
                 yield self.source_request(loc, self.parse_sitemap)
             return
+        if period := sitemap_period(response.url):
+            self.periods.append(period)
         for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
             url = entry.get("loc", "")
             lastmod = _lastmod(entry)
             canonical = self.config.rules.canonical(url)
+            self.listed.add(canonical)
             self.entries += 1
             if lastmod is not None:
                 self.with_lastmod += 1
@@ -441,6 +465,18 @@ def _item_time(link: Any) -> str | None:
     """The time shown in a listing item, when the link's item (its heading's parent) shows exactly one."""
     times = link.xpath("../..").css(LEGACY_LISTING_TIMES).getall()
     return times[0] if len(times) == 1 else None
+
+
+def sitemap_period(url: str) -> tuple[datetime, datetime] | None:
+    """The publication times a dated sitemap (per month or per day) lists, widened by a day on each side:
+    its dates are the site's, in its own time zone."""
+    dated = DATED_SITEMAP.search(url)
+    if dated is None:
+        return None
+    year, month, day = int(dated[1]), int(dated[2]), int(dated[3]) if dated[3] else None
+    start = datetime(year, month, day or 1, tzinfo=UTC)
+    end = start + timedelta(days=1) if day else datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start - timedelta(days=1), end + timedelta(days=1)
 
 
 def _lastmod(entry: dict[str, Any]) -> datetime | None:

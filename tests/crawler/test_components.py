@@ -29,7 +29,7 @@ from crawler.extensions import RUN_ID
 from crawler.middlewares import RENDER_META, VALIDATORS_META, ConditionalGetMiddleware, PageTriageMiddleware
 from crawler.pipelines import ArchivePipeline
 from crawler.revisits import REASON_META, Reason, is_due, plan_revisits
-from crawler.spiders.dddn import MORE_META, DddnSpider, more_url
+from crawler.spiders.dddn import MORE_META, DddnSpider, more_url, sitemap_period
 from tests.http import fetch
 from tests.replica import Replica
 
@@ -201,6 +201,60 @@ def test_sitemap_index_leads_to_sitemaps_and_a_newer_lastmod_refetches_a_known_a
     known = spider_for(replica, ArchiveView({canonical: Known('"old"', None, stale, stale)}, completed_crawl=True))
     (again,) = [r for r in known.parse_sitemap(response(child)) if isinstance(r, Request) and r.url == canonical]
     assert again.meta[VALIDATORS_META] == ('"old"', None)
+
+
+def test_only_an_edit_a_sitemap_listed_as_unchanged_counts_against_lastmod(replica: Replica) -> None:
+    """An edit a revisit finds is evidence that lastmod lies only when a sitemap read in this run listed the
+    page with a lastmod no later than our copy; a page whose sitemap failed to load (a fault) says nothing."""
+    listed, unlisted = (t["canonical_url"] for t in truth(replica)[:2])
+    checked = datetime(2030, 1, 1, tzinfo=UTC)  # our copy is newer than any lastmod the replica gives
+    view = ArchiveView({url: Known('"e"', None, checked, checked - timedelta(days=1)) for url in (listed, unlisted)},
+                       completed_crawl=True)
+    spider = spider_for(replica, view)
+    spider.lastmods[listed] = checked - timedelta(days=1)
+    for url in (listed, unlisted):
+        spider.revisited[url] = Reason.WINDOW
+        spider.edit_found(url)
+    assert spider.unannounced() == [listed]
+
+
+def test_an_incremental_run_reads_a_sitemap_it_has_never_read(replica: Replica) -> None:
+    """A new month's sitemap is read even though the index's lastmod says nothing of our copy of it."""
+    index = response(replica.base_url + "/sitemap.xml")
+    dated = [u for u in urls(spider_for(replica).parse_sitemap(index)) if sitemap_period(u)]
+    now = datetime(2100, 1, 1, tzinfo=UTC)  # every sitemap read after its last change
+    view = ArchiveView({u: Known('"s"', None, now, None) for u in dated[1:]}, completed_crawl=True)
+    assert [u for u in urls(spider_for(replica, view).parse_sitemap(index)) if sitemap_period(u)] == dated[:1]
+
+
+def test_a_live_article_its_dated_sitemap_no_longer_lists_is_fetched_again(replica: Replica) -> None:
+    """Once everything is fetched, each archived live article of a dated sitemap read in this run that it
+    does not list (taken down?) is revisited, once; articles of sitemaps not read, and gone ones, are not."""
+    index = response(replica.base_url + "/sitemap.xml")
+    child = next(u for u in urls(spider_for(replica).parse_sitemap(index)) if sitemap_period(u))
+    period = sitemap_period(child)
+    assert period is not None
+    start = period[0]
+    listed = response(child).xpath("//*[local-name()='loc']/text()").getall()
+    taken = replica.base_url + "/bai-da-go-10999999.html"
+    inside, outside = start + timedelta(days=2), start - timedelta(days=40)
+    view = ArchiveView({taken: Known('"t"', None, inside, inside), listed[0]: Known('"l"', None, inside, inside),
+                        replica.base_url + "/bai-khac-10999998.html": Known('"o"', None, outside, outside),
+                        replica.base_url + "/bai-da-mat-10999997.html": Known('"g"', None, inside, None)},
+                       completed_crawl=True)
+    spider = spider_for(replica, view)
+    list(spider.parse_sitemap(response(child)))
+    again = spider.vanished()
+    assert [(r.url, r.meta[REASON_META]) for r in again] == [(taken, Reason.VANISHED)]
+    assert again[0].meta[VALIDATORS_META] == ('"t"', None) and spider.vanished() == []
+
+
+def test_a_dated_sitemaps_period_is_widened_by_a_day_for_the_sites_time_zone() -> None:
+    assert sitemap_period("https://x/sitemap-article-2024-12.xml") == (
+        datetime(2024, 11, 30, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC))
+    assert sitemap_period("https://x/sitemap-article-2024-02-29.xml") == (
+        datetime(2024, 2, 28, tzinfo=UTC), datetime(2024, 3, 2, tzinfo=UTC))
+    assert sitemap_period("https://x/sitemap-news.xml") is None
 
 
 def test_per_day_sitemaps_are_read_and_skipped_before_since() -> None:
