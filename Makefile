@@ -5,7 +5,7 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql
 
-.PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench
+.PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench season
 
 install: system-packages $(VENV)/.installed
 
@@ -68,3 +68,8 @@ demo: install
 
 bench: install
 	$(PY) -m tests.bench
+
+# A simulated season: 62 scheduled runs over three months of the replica's clock, checked against its
+# ground truth; the report goes to data/season/season.md, with its plot season.svg
+season: install
+	$(PY) -m tests.season --plan full --out data/season

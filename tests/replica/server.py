@@ -424,8 +424,8 @@ class Replica:
 
     def __init__(self, articles: int = 500, seed: int = 1, now: datetime | None = None,
                  redesign: datetime | None = None, faults: str = "none", host: str = "127.0.0.1",
-                 port: int = 0, sitemaps: str = "monthly") -> None:
-        self.site = Site(articles=articles, seed=seed, now=now, redesign=redesign)
+                 port: int = 0, sitemaps: str = "monthly", horizon_days: float = 0) -> None:
+        self.site = Site(articles=articles, seed=seed, now=now, redesign=redesign, horizon_days=horizon_days)
         self.server = ReplicaServer(self.site, host, port, faults, sitemaps)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="replica", daemon=True)

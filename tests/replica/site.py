@@ -122,8 +122,9 @@ class Site:
     """The whole replica site and its clock. Thread-safe for one writer (the clock) and many readers."""
 
     def __init__(self, articles: int = 500, seed: int = 1, now: datetime | None = None,
-                 redesign: datetime | None = None) -> None:
+                 redesign: datetime | None = None, horizon_days: float = 0) -> None:
         self.seed = seed
+        self.horizon = timedelta(days=horizon_days)  # the site keeps publishing at least this long
         self.initial_now = (now or DEFAULT_NOW).astimezone(VN)
         self.redesign = (redesign or DEFAULT_REDESIGN).astimezone(VN)
         self.sections, self.leaves, self.extra_leaves = build_sections()
@@ -170,9 +171,10 @@ class Site:
         times += [recent_start + recent_span / recent * (i + rng.random() * 0.9) for i in range(recent)]
         times = [min(t, self.initial_now - timedelta(minutes=5)) for t in times]
         future, t = max(200, n // 5), self.initial_now
-        for _ in range(future):
+        while future > 0 or t < self.initial_now + self.horizon:
             t = t + timedelta(minutes=rng.randint(*FUTURE_MINUTES))
             times.append(t)
+            future -= 1
         times = [t.replace(microsecond=0) for t in sorted(times)]
         seed_slot = None
         if times and times[0] <= SEED_ARTICLE_PUBLISHED <= self.initial_now:
