@@ -37,8 +37,11 @@ system-packages:
 	  fi; \
 	fi
 
+# Two pytest-xdist workers: most slow cases wait on a crawler process or a server, so two share the CPUs
+# well; --dist loadscope keeps a module's tests on one worker, so its fixtures are built once.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest --durations=10
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=10
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" -x -q

@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                         "and report (emptied first; default data/season)")
     args = parser.parse_args(argv)
     plan, folder = PLANS[args.plan], args.out
-    for old in (folder / "season.sqlite", folder / "season.sqlite.crawl.lock"):
-        old.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm", ".crawl.lock", ".reextract.lock"):
+        (folder / f"season.sqlite{suffix}").unlink(missing_ok=True)
     started = time.monotonic()
     with Replica(articles=plan.articles, seed=plan.seed, now=plan.start, redesign=plan.redesign,
                  horizon_days=plan.days + 1) as rep:
