@@ -123,6 +123,7 @@ class ReplicaServer:
         self.render_seq = 0
         self.cache = LRU(4096)  # (key, epoch) -> (text, gzip bytes or None)
         self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
 
     @property
     def base_url(self) -> str:
@@ -138,8 +139,13 @@ class ReplicaServer:
         self.pages = PrefixGzip(self.renderer.page_prefix)
 
     async def close(self) -> None:
+        """Stops listening and ends the connections still open (a client's idle keep-alive ones), so that
+        none is left to a loop that is about to close."""
         if self._server:
             self._server.close()
+            for task in self._connections:
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
 
     def set_faults(self, profile: str) -> None:
@@ -147,6 +153,9 @@ class ReplicaServer:
 
     # -- connection handling -------------------------------------------------------------------
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -163,6 +172,7 @@ class ReplicaServer:
             pass
         finally:
             writer.close()
+            self._connections.discard(task)  # type: ignore[arg-type]
 
     async def _respond(self, writer: asyncio.StreamWriter, method: str, target: str, headers: dict[str, str]) -> bool:
         """Writes one response; False when the connection must close."""

@@ -145,13 +145,9 @@ class Player:
             time.sleep(0.1)
 
     def kill_halfway(self, proc: subprocess.Popen[bytes], run_id: int) -> None:
-        """SIGKILL once the run has fetched half the pages the run before it did."""
-        conn = sqlite3.connect(self.db, timeout=30)
-        try:
-            previous = conn.execute("SELECT count(*) FROM fetches WHERE run_id = ?", (run_id - 1,)).fetchone()[0]
-        finally:
-            conn.close()
-        self.wait_fetched(run_id, max(10, previous // 2))
+        """SIGKILL once the run has fetched half the pages the crawl before it did."""
+        previous = next((c.records[0] for c in reversed(self.commands) if c.kind == "crawl" and c.records), None)
+        self.wait_fetched(run_id, max(10, self.fetched_by(previous) // 2 if previous else 0))
         os.killpg(proc.pid, signal.SIGKILL)
 
     def overlap(self, run: int) -> None:
