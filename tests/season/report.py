@@ -15,7 +15,7 @@ from tests.season.check import Accuracy
 from tests.season.driver import Season
 from tests.season.plan import KILL, OVERLAP, PARSER
 
-REASONS = ("lastmod", "window", "schedule")
+REASONS = ("lastmod", "window", "schedule", "vanished")
 WIDTH, HEIGHT, PAD = 760, 320, 48
 
 
@@ -61,7 +61,7 @@ def write(season: Season, accuracy: Accuracy, folder: Path) -> Path:
              f"{season.plan.articles} articles in the back catalogue.", "",
              "## Runs", "",
              "| run | clock | faults | event | exit | outcome | MiB | pages | 304 | new articles | new versions "
-             "| revisits lastmod/window/schedule | s |",
+             "| revisits lastmod/window/schedule/vanished | s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         revisits = "/".join(str(r["revisits"][k]) for k in REASONS) if r["kind"] == "crawl" else ""
