@@ -3,7 +3,6 @@ records, search and the database's integrity. Each check lists what it found wro
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -82,18 +81,10 @@ class Checker:
         self.season, self.site = season, site
         self.out = Accuracy()
         self.crawls = sorted({c.clock for c in season.commands if c.kind == "crawl"})
-        self.records = self._records()
+        self.records = season.records()
         completed = [rid for rid, rec in self.records.items() if rec["kind"] == "crawl" and rec["outcome"] in COMPLETED]
         self.completed_clocks = sorted({season.clock_of(rid) for rid in completed})
         self.parser_changed = season.plan.parser_at(season.plan.runs) is not None
-
-    def _records(self) -> dict[int, dict[str, Any]]:
-        conn = sqlite3.connect(self.season.db)
-        try:
-            return {rid: {"kind": kind, "outcome": outcome, "counts": json.loads(counts or "{}")}
-                    for rid, kind, outcome, counts in conn.execute("SELECT id, kind, outcome, counts FROM runs")}
-        finally:
-            conn.close()
 
     def run(self) -> Accuracy:
         archived = self.archived()

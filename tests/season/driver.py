@@ -4,6 +4,7 @@ the run records it left, are kept for the check and the report."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from shlex import quote
-from typing import IO
+from typing import IO, Any
 
 from tests.crawler.harness import FAST, ROOT, wait_for_run_lock
 from tests.replica import Replica
@@ -53,6 +54,15 @@ class Season:
 
     def clock_of(self, run_id: int) -> datetime:
         return next(c.clock for c in self.commands if run_id in c.records)
+
+    def records(self) -> dict[int, dict[str, Any]]:
+        """The archive's run records: id -> kind, outcome and counts."""
+        conn = sqlite3.connect(self.db)
+        try:
+            return {rid: {"kind": kind, "outcome": outcome, "counts": json.loads(counts or "{}")}
+                    for rid, kind, outcome, counts in conn.execute("SELECT id, kind, outcome, counts FROM runs")}
+        finally:
+            conn.close()
 
 
 class Player:

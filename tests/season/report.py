@@ -3,7 +3,6 @@ and a plot of articles and versions over the season (an SVG beside the Markdown)
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from datetime import datetime
@@ -19,22 +18,13 @@ REASONS = ("lastmod", "window", "schedule", "vanished")
 WIDTH, HEIGHT, PAD = 760, 320, 48
 
 
-def _records(season: Season) -> dict[int, dict[str, Any]]:
-    conn = sqlite3.connect(season.db)
-    try:
-        return {rid: {"outcome": outcome, "counts": json.loads(counts or "{}")}
-                for rid, outcome, counts in conn.execute("SELECT id, outcome, counts FROM runs")}
-    finally:
-        conn.close()
-
-
 def _mib(n: float) -> str:
     return f"{n / 2**20:,.1f}"
 
 
 def rows(season: Season) -> list[dict[str, Any]]:
     """One row per command the season ran, with its run record's counts."""
-    records, out = _records(season), []
+    records, out = season.records(), []
     for command in season.commands:
         record = records.get(command.records[0], {"outcome": "—", "counts": {}}) if command.records else (
             {"outcome": "no record", "counts": {}})
