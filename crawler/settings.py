@@ -2,6 +2,8 @@
 # documented in the README; override any of them with `scrapy crawl dddn -s NAME=VALUE`.
 import os
 
+from archive import parsers
+
 BOT_NAME = "dddn"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -11,7 +13,7 @@ COMMANDS_MODULE = "crawler.commands"
 DDDN_BASE_URL = "https://diendandoanhnghiep.vn"
 DDDN_HOST_ALIASES = ""  # extra "alias=host" pairs, comma-separated; dddn.com.vn and m. hosts are built in
 ARCHIVE_DB_URL = os.environ.get("ARCHIVE_DB_URL", "sqlite:///data/dddn-archive.sqlite")
-ARCHIVE_PARSER = os.environ.get("ARCHIVE_PARSER", "archive.extract:extract")  # MODULE:FUNCTION that reads a page
+ARCHIVE_PARSER = parsers.configured()  # MODULE:FUNCTION that reads a page ($ARCHIVE_PARSER, else extract())
 DDDN_ARCHIVE_VIEW = "crawler.archive_view.read_archive"  # what the archive holds, read before a run starts
 
 # -- several processes on one crawl ----------------------------------------------------------------
