@@ -6,13 +6,15 @@ Our handler is scrapy-playwright's with three habits added:
   page is already closed after its render), so what a context accumulated goes with it;
 - after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
   a fresh one;
-- it loads the page and its scripts' data, nothing else (`abort_request`).
+- it loads the page and its scripts' data, nothing else (`abort_request`);
+- Playwright's Node.js driver starts with `DDDN_BROWSER_DRIVER_NODE_OPTIONS` (a small young generation).
 The launch flags in settings cap renderer processes and turn off what a crawler never uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from contextlib import suppress
 from typing import Any
 
@@ -33,6 +35,7 @@ def abort_request(request: Any) -> bool:
 class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        self.driver_node_options = crawler.settings.get("DDDN_BROWSER_DRIVER_NODE_OPTIONS") or ""
         self.recycle_pages = crawler.settings.getint("DDDN_BROWSER_RECYCLE_PAGES")
         self.idle_seconds = crawler.settings.getfloat("DDDN_BROWSER_IDLE_SECONDS")
         self.in_flight = 0
@@ -40,6 +43,20 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         self.idle_timer: asyncio.TimerHandle | None = None
         # Held while contexts or the browser are being closed: no render starts on one that is going away.
         self.closing = asyncio.Lock()
+
+    async def _launch(self) -> None:
+        # The driver is spawned here with this process's environment, read at that moment: the options
+        # reach it and nothing else (NODE_OPTIONS the user set follow ours, so theirs win).
+        before = os.environ.get("NODE_OPTIONS")
+        if self.driver_node_options:
+            os.environ["NODE_OPTIONS"] = f"{self.driver_node_options} {before or ''}".strip()
+        try:
+            await super()._launch()
+        finally:
+            if before is None:
+                os.environ.pop("NODE_OPTIONS", None)
+            else:
+                os.environ["NODE_OPTIONS"] = before
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         if self.idle_timer is not None:
