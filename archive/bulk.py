@@ -12,7 +12,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
 from archive.database import Archive
-from archive.ingest import FetchRecord, Ingestor, IngestResult, Prepared
+from archive.ingest import Ingestor
+from archive.records import FetchRecord, IngestResult, Prepared
 from archive.urls import UrlRules
 
 BATCH = 50

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from archive import rawstore, warc
 from archive.database import ArchiveError
-from archive.ingest import FetchRecord
 from archive.models import Fetch
+from archive.records import FetchRecord
 from archive.search.engine import NO_FILTERS, Filters, matching_articles
 from archive.vocab import FetchSource, Rendering
 

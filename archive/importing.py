@@ -10,7 +10,8 @@ from pathlib import Path
 from archive import runs, warc
 from archive.bulk import ingest_many
 from archive.database import Archive
-from archive.ingest import FetchRecord, Ingestor, IngestResult
+from archive.ingest import Ingestor
+from archive.records import FetchRecord, IngestResult
 from archive.urls import UrlRules
 from archive.vocab import RunKind, RunOutcome
 

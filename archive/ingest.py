@@ -8,26 +8,21 @@ articles gone on 404/410, and tells the search index. Ingesting the same fetch t
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
-
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive import rawstore, versions
+from archive import appends, rawstore, versions
+from archive.appends import LINK_FETCH, SEEN
 from archive.database import Archive
 from archive.extract.model import Article as ExtractedArticle
 from archive.locks import article_key, lock_articles
 from archive.models import Article, Extraction, Fetch
 from archive.parsers import Parser, configured, load_parser
+from archive.records import FetchRecord, Found, IngestResult, Prepared, is_article, prepare
 from archive.search import index as search_index
 from archive.urls import DEFAULT_RULES, UrlRules
-from archive.vocab import ArticleStatus, FetchSource, Rendering
+from archive.vocab import ArticleStatus
 from archive.vocab import IngestOutcome as Outcome
 
 RACE_RETRIES = 3
@@ -39,14 +34,8 @@ INSERT_ARTICLE = insert(Article).returning(Article.id)
 _FOUND = (Article.id, Article.status, Article.gone_at, Article.first_seen, Article.last_seen)
 ARTICLE_BY_URL = select(*_FOUND).where(Article.canonical_url == bindparam("url"))
 ARTICLE_BY_SITE_ID = select(*_FOUND).where(Article.site_id == bindparam("site_id")).order_by(Article.id).limit(1)
-LINK_FETCH = update(Fetch).where(Fetch.id == bindparam("fetch_id")).values(
-    article_id=bindparam("owner"), canonical_url=func.coalesce(bindparam("canonical"), Fetch.canonical_url))
-SEEN = update(Article).where(Article.id == bindparam("article_id")).values(
-    first_seen=case((Article.first_seen > bindparam("at"), bindparam("at")), else_=Article.first_seen),
-    last_seen=case((Article.last_seen < bindparam("at"), bindparam("at")), else_=Article.last_seen))
 # Fetches of an article's URL ingested before the article itself (captures met out of order)
-ADOPT = (update(Fetch).where(Fetch.canonical_url == bindparam("canonical"), Fetch.article_id.is_(None),
-                             Fetch.status.in_((304, 404, 410)))
+ADOPT = (update(Fetch).where(Fetch.canonical_url == bindparam("canonical"), *appends.ADOPTABLE)
          .values(article_id=bindparam("owner")).returning(Fetch.status, Fetch.fetched_at))
 # An article is gone from its first 404 or 410 after its last 200 or 304 (last_seen): a fact of its fetches,
 # so that it comes out the same in whatever order they are ingested.
@@ -59,98 +48,13 @@ RESTATE = (update(Article).where(Article.id == bindparam("article_id"))
 
 
 
-@dataclass
-class FetchRecord:
-    """One fetch as the crawler (or a WARC file) saw it; plain data, no Scrapy inside."""
-
-    requested_url: str
-    final_url: str
-    status: int
-    headers: Mapping[str, str]
-    body: bytes | None
-    fetched_at: datetime
-    rendered: Rendering = Rendering.HTTP
-    source: FetchSource = FetchSource.CRAWL
-    run_id: int | None = None
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
-
-    @property
-    def server_date(self) -> datetime | None:
-        """The site's clock when it answered (its Date header), if it said."""
-        try:
-            value = parsedate_to_datetime(self.header("date") or "")
-        except (TypeError, ValueError):
-            return None
-        return value if value.tzinfo else None
-
-    @property
-    def body_sha256(self) -> str | None:
-        return rawstore.sha256(self.body) if self.body is not None else None
-
-    def key(self, body_sha256: str | None) -> str:
-        raw = "\n".join([self.requested_url, self.final_url, str(self.status), self.fetched_at.isoformat(),
-                         body_sha256 or ""])
-        return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@dataclass
-class IngestResult:
-    outcome: Outcome
-    fetch_id: int | None = None
-    article_id: int | None = None
-    new_article: bool = False
-    version: int | None = None
-    new_body: bool = False
-    extracted: bool = False  # an extraction ran (an article page)
-    reindex: bool = False  # the article's status or version order changed without a new version
-    indexed: bool = False  # the search entry was already brought up to date
-    flags: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Prepared:
-    """A fetch with every costly step that needs no write done beforehand, in any process: its extraction
-    (fields serialised once), its body hashed and compressed, and the search index's text."""
-
-    record: FetchRecord
-    parsed: ExtractedArticle | None
-    fields: dict[str, Any] | None
-    packed: rawstore.Packed | None
-    texts: search_index.Texts | None
-
-
-def prepare(record: FetchRecord, rules: UrlRules, session: Session, parser: Parser,
-            parsed: ExtractedArticle | None = None) -> Prepared:
-    """`session` (read only) tells which compression dictionary the archive has; `parsed` is the
-    extraction when already run."""
-    parsed = parsed or extraction_for(record, rules, parser)
-    fields = parsed.to_dict() if parsed is not None else None
-    packed = rawstore.pack(session, record.body) if record.body is not None else None
-    indexed = search_index.texts(fields) if parsed is not None and parsed.ok and fields else None
-    if parsed is not None:  # the writer reads its identity and fingerprint; the rest travels in `fields`
-        parsed = replace(parsed, blocks=[], images=[], related=[])
-    # the body travels packed (a tenth of its size), never twice
-    return Prepared(replace(record, body=None), parsed, fields, packed, indexed)
-
-
-def is_article(record: FetchRecord, rules: UrlRules) -> bool:
-    return rules.is_article(record.final_url) or rules.is_article(record.requested_url)
-
-
-def extraction_for(record: FetchRecord, rules: UrlRules, parser: Parser) -> ExtractedArticle | None:
-    """The extraction ingest runs for this fetch (None for pages that are not articles); pure, so it can
-    run in another process and be handed to `Ingestor.ingest`."""
-    if record.status != 200 or record.body is None or not is_article(record, rules):
-        return None
-    return parser(record.body, record.final_url, record.headers, record.fetched_at, rules)
-
 
 class Ingestor:
-    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, parser: Parser | None = None) -> None:
-        """`parser`: the deployment's (`parsers.configured()`) unless given."""
-        self.archive, self.rules = archive, rules
+    def __init__(self, archive: Archive, rules: UrlRules = DEFAULT_RULES, parser: Parser | None = None,
+                 set_wise: bool = True) -> None:
+        """`parser`: the deployment's (`parsers.configured()`) unless given. `set_wise=False` writes every
+        fetch by the one-at-a-time path, which the set-wise one (`appends`) must match: its reference."""
+        self.archive, self.rules, self.set_wise = archive, rules, set_wise
         self.parser = parser or load_parser(configured())
 
     def ingest(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> IngestResult:
@@ -173,7 +77,7 @@ class Ingestor:
         try:
             with self.archive.transaction() as session:
                 lock_articles(session, [self.article_key(p) for p in batch])
-                return [self._write(session, p) for p in batch]
+                return self._write_all(session, batch)
         except IntegrityError:
             if len(batch) > 1:
                 return [result for p in batch for result in self.write([p])]
@@ -181,7 +85,7 @@ class Ingestor:
             try:
                 with self.archive.transaction() as session:
                     lock_articles(session, [self.article_key(batch[0])])
-                    return [self._write(session, batch[0])]
+                    return self._write_all(session, batch[:1])
             except IntegrityError:
                 if attempt == RACE_RETRIES - 1:
                     raise
@@ -195,6 +99,22 @@ class Ingestor:
         else:
             canonical = self.rules.canonical(record.requested_url)
         return article_key(self.rules.site_id(canonical), canonical)
+
+    def _write_all(self, session: Session, batch: list[Prepared]) -> list[IngestResult]:
+        """Runs of fetches that only add to the end of the archive are written set-wise (`appends`); any
+        other fetch alone, in order."""
+        keys = [p.record.key(p.packed.digest if p.packed is not None else None) for p in batch]
+        known = set(session.connection().scalars(select(Fetch.key).where(Fetch.key.in_(keys))))
+        results: list[IngestResult] = []
+        while len(results) < len(batch):
+            done = len(results)
+            run = appends.plan(session, self.rules, batch[done:], keys[done:], known) if self.set_wise else None
+            if run is not None and run.size:
+                results += appends.write(session, self.rules, run)
+            else:
+                results.append(self._write(session, batch[done]))
+                known.add(keys[done])
+        return results
 
     def _write(self, session: Session, prepared: Prepared) -> IngestResult:
         result = self._ingest(session, prepared)
@@ -308,15 +228,3 @@ class Ingestor:
         if row is None and site_id is not None:
             row = conn.execute(ARTICLE_BY_SITE_ID, {"site_id": site_id}).first()
         return Found(*row) if row is not None else None
-
-
-@dataclass(frozen=True)
-class Found:
-    """What ingest needs of an archived article."""
-
-    id: int
-    status: str
-    gone_at: datetime | None
-    first_seen: datetime
-    last_seen: datetime
-

@@ -14,7 +14,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.database import ArchiveError
-from archive.ingest import FetchRecord
+from archive.records import FetchRecord
 from archive.vocab import FetchSource
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.engine import make_url
 
 from archive.database import Archive
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
-from archive.ingest import FetchRecord, Ingestor, IngestResult
+from archive.ingest import Ingestor
 from archive.parsers import load_parser
+from archive.records import FetchRecord, IngestResult
 from archive.urls import UrlRules
 from archive.vocab import IngestOutcome, Rendering
 from crawler.extensions import RUN_ID

@@ -69,6 +69,28 @@ def update(session: Session, article_id: int, latest: Latest | None = None) -> N
         _index_text(session, article_id, extraction_id, parts)
 
 
+def update_many(session: Session, latest: list[tuple[int, Latest]]) -> None:
+    """`update` for versions just written, as (article id, its latest) in the order they were written
+    (an article's last is its latest): the same rows, with one statement of each kind for all of them."""
+    conn = session.connection()
+    final = dict(latest)
+    indexed = set(conn.scalars(select(SearchDoc.article_id).where(SearchDoc.article_id.in_(final))))
+    docs = {a: {"extraction_id": e, "status": status, **_doc_values(fields)}
+            for a, (e, fields, status, _) in final.items()}
+    inserts = [{"article_id": a, **values} for a, values in docs.items() if a not in indexed]
+    updates = [{"doc": a, **{f"new_{k}": v for k, v in values.items()}} for a, values in docs.items() if a in indexed]
+    if inserts:
+        conn.execute(INSERT_DOC, inserts)
+    if updates:
+        conn.execute(UPDATE_DOC, updates)
+    if conn.dialect.name == "sqlite":  # every new extraction gets its row, as `update` gives it one by one
+        conn.execute(FTS_INSERT_STATEMENT, [_fts_row(e, parts or texts(fields))
+                                            for _, (e, fields, _, parts) in latest])
+    else:
+        conn.execute(PG_UPDATE_STATEMENT, [_pg_row(a, parts or texts(fields))
+                                           for a, (_, fields, _, parts) in final.items()])
+
+
 def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, batch: int = 500) -> int:
     """Empties the index and indexes every article's latest version, in batches; the number indexed."""
     sqlite = session.get_bind().dialect.name == "sqlite"

@@ -30,8 +30,8 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.sitemap import Sitemap
 
 from archive.extract.dates import VN, parse_iso, parse_visible
-from archive.ingest import FetchRecord
 from archive.known import Known
+from archive.records import FetchRecord
 from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from archive import warc
-from archive.ingest import FetchRecord, Ingestor
+from archive.ingest import Ingestor
+from archive.records import FetchRecord
 from tests.http import fetch
 from tests.replica import Replica
 from tests.replica.site import ArticleMeta

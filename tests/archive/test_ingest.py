@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.database import Archive
-from archive.ingest import FetchRecord, Ingestor
+from archive.ingest import Ingestor
 from archive.models import Article, Extraction, Fetch, RawBody, Version
+from archive.records import FetchRecord
 from tests.archive.feed import ingest_all, record
 from tests.conftest import LEGACY_NOW
 from tests.extract_eval import replica_rules

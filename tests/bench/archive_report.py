@@ -1,6 +1,7 @@
 """The archive: raw-store size against raw HTML, the cost of re-fetching unchanged pages, and the ingest
 rate one fetch at a time against the bulk path (two processes preparing, one writer batching), with the
-writer alone on prepared fetches as the ceiling; SQLite and PostgreSQL, in one run."""
+writer alone on prepared fetches as the ceiling, set-wise and by the one-at-a-time path; SQLite and
+PostgreSQL, in one run."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from archive.bulk import ingest_many
 from archive.database import Archive
-from archive.ingest import FetchRecord, Ingestor
+from archive.ingest import Ingestor
 from archive.queries import stats
+from archive.records import FetchRecord
 from archive.urls import UrlRules
 from tests.archive.feed import record
 from tests.bench.harness import report
@@ -53,9 +55,10 @@ def rates(make_url: Callable[[str], str], records: list[FetchRecord], rules: Url
         path(Ingestor(arch, rules), records)
         out[name] = len(records) / (time.perf_counter() - started)
         arch.close()
-    arch = Archive(make_url("writer"))
-    out["writer"] = writer_alone(Ingestor(arch, rules), records)
-    arch.close()
+    for name, set_wise in (("writer", True), ("writer_one", False)):
+        arch = Archive(make_url(name))
+        out[name] = writer_alone(Ingestor(arch, rules, set_wise=set_wise), records)
+        arch.close()
     return out
 
 
@@ -77,8 +80,8 @@ def median(runs: list[dict[str, float]], key: str) -> str:
     return f"{statistics.median(values):,.0f} fetches/s  ({', '.join(f'{v:.0f}' for v in values)})"
 
 
-def ratio(runs: list[dict[str, float]]) -> str:
-    values = [r["bulk"] / r["one"] for r in runs]
+def ratio(runs: list[dict[str, float]], over: str = "bulk", under: str = "one") -> str:
+    values = [r[over] / r[under] for r in runs]
     return f"{statistics.median(values):.2f}×  ({', '.join(f'{v:.2f}' for v in values)})"
 
 
@@ -106,8 +109,12 @@ def run() -> None:
         (f"SQLite, bulk ({WORKERS} processes prepare, one writer batches)", median(sqlite_runs, "bulk")),
         ("SQLite, bulk / one at a time", ratio(sqlite_runs)),
         ("SQLite, the writer alone on prepared fetches", median(sqlite_runs, "writer")),
+        ("SQLite, the writer alone, every fetch by the one-at-a-time path", median(sqlite_runs, "writer_one")),
+        ("SQLite, writer set-wise / one at a time", ratio(sqlite_runs, "writer", "writer_one")),
         ("PostgreSQL, one fetch at a time", median(pg_runs, "one")),
         (f"PostgreSQL, bulk ({WORKERS} processes)", median(pg_runs, "bulk")),
         ("PostgreSQL, bulk / one at a time", ratio(pg_runs)),
         ("PostgreSQL, the writer alone", median(pg_runs, "writer")),
+        ("PostgreSQL, the writer alone, one-at-a-time path", median(pg_runs, "writer_one")),
+        ("PostgreSQL, writer set-wise / one at a time", ratio(pg_runs, "writer", "writer_one")),
     ])

@@ -20,7 +20,8 @@ from archive import rawstore
 from archive.bulk import ingest_many
 from archive.database import Archive
 from archive.extract import extract
-from archive.ingest import FetchRecord, Ingestor
+from archive.ingest import Ingestor
+from archive.records import FetchRecord
 from archive.reextract import Scope, stored_pages
 from archive.urls import DEFAULT_RULES
 from tests.archive.feed import record

@@ -21,9 +21,9 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
 from archive.database import Archive
-from archive.ingest import FetchRecord
 from archive.known import Known
 from archive.models import Article, Fetch
+from archive.records import FetchRecord
 from crawler.archive_view import ArchiveView, read_archive
 from crawler.extensions import RUN_ID
 from crawler.middlewares import RENDER_META, VALIDATORS_META, ConditionalGetMiddleware, PageTriageMiddleware
