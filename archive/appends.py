@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from archive import rawstore, versions
 from archive.models import Article, Extraction, Fetch, RawBody, Version
@@ -38,9 +38,7 @@ INSERT_FETCHES = insert(Fetch).returning(Fetch.id, sort_by_parameter_order=True)
 INSERT_EXTRACTIONS = insert(Extraction).returning(Extraction.id, sort_by_parameter_order=True)
 INSERT_ARTICLES = insert(Article).returning(Article.id, sort_by_parameter_order=True)
 ADOPTABLE = (Fetch.article_id.is_(None), Fetch.status.in_((304, 404, 410)))  # what a new article adopts
-_LATER = aliased(Version)
-LAST_VERSIONS = select(Version.article_id, Version.number, Version.fingerprint).where(
-    Version.number == select(func.max(_LATER.number)).where(_LATER.article_id == Version.article_id).scalar_subquery())
+LAST_VERSIONS = select(Version.article_id, Version.number, Version.fingerprint).where(versions.IS_LATEST)
 
 
 @dataclass

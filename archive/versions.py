@@ -9,13 +9,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Subquery, bindparam, delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from archive.models import Extraction, Fetch, Version
 
 LAST_VERSION = (select(Version.number, Version.fingerprint).where(Version.article_id == bindparam("article_id"))
                 .order_by(Version.number.desc()).limit(1))
 INSERT_VERSION = insert(Version)
+_LATER = aliased(Version)
+# a condition on Version: the row is its article's latest
+IS_LATEST = Version.number == select(func.max(_LATER.number)).where(_LATER.article_id == Version.article_id
+                                                                    ).scalar_subquery()
 
 
 def append_row(session: Session, article_id: int, extraction_id: int, parsed: Any, seen_at: datetime) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy import update as update_
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from archive import versions
@@ -75,20 +76,25 @@ def update_many(session: Session, latest: list[tuple[int, Latest]]) -> None:
     conn = session.connection()
     final = dict(latest)
     indexed = set(conn.scalars(select(SearchDoc.article_id).where(SearchDoc.article_id.in_(final))))
-    docs = {a: {"extraction_id": e, "status": status, **_doc_values(fields)}
-            for a, (e, fields, status, _) in final.items()}
-    inserts = [{"article_id": a, **values} for a, values in docs.items() if a not in indexed]
-    updates = [{"doc": a, **{f"new_{k}": v for k, v in values.items()}} for a, values in docs.items() if a in indexed]
-    if inserts:
-        conn.execute(INSERT_DOC, inserts)
-    if updates:
-        conn.execute(UPDATE_DOC, updates)
+    _write_docs(conn, {a: (e, status, fields) for a, (e, fields, status, _) in final.items()}, indexed)
     if conn.dialect.name == "sqlite":  # every new extraction gets its row, as `update` gives it one by one
         conn.execute(FTS_INSERT_STATEMENT, [_fts_row(e, parts or texts(fields))
                                             for _, (e, fields, _, parts) in latest])
     else:
         conn.execute(PG_UPDATE_STATEMENT, [_pg_row(a, parts or texts(fields))
                                            for a, (_, fields, _, parts) in final.items()])
+
+
+def _write_docs(conn: Connection, docs: dict[int, tuple[int, str, dict[str, Any]]], indexed: set[int]) -> None:
+    """The search_docs rows of articles, {article id: (extraction id, status, fields)}: inserted, or
+    updated for those `indexed` already."""
+    values = {a: {"extraction_id": e, "status": status, **_doc_values(f)} for a, (e, status, f) in docs.items()}
+    inserts = [{"article_id": a, **v} for a, v in values.items() if a not in indexed]
+    updates = [{"doc": a, **{f"new_{k}": x for k, x in v.items()}} for a, v in values.items() if a in indexed]
+    if inserts:
+        conn.execute(INSERT_DOC, inserts)
+    if updates:
+        conn.execute(UPDATE_DOC, updates)
 
 
 def rebuild(session: Session, on_article: Callable[[], None] = lambda: None, batch: int = 500) -> int:
