@@ -36,7 +36,7 @@ from archive.parsers import Parser, load_parser, reported_version
 from archive.search import index as search_index
 from archive.search.engine import Filters, conditions
 from archive.urls import UrlRules
-from archive.versions import published_of, sequence
+from archive.versions import INSERT_VERSION, published_of, sequence
 
 BATCH_ARTICLES = 50
 EXAMPLES = 3
@@ -258,9 +258,9 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
         .where(Extraction.parser_version == version, Extraction.fetch_id.in_(list(fresh))))} if fresh else {}
     new = [e for fetch_id, e in fresh.items() if fetch_id not in stored]  # a concurrent run may have added some
     if write and new:
-        session.execute(insert(Extraction), [{"fetch_id": e.fetch_id, "parser_version": version, "ok": e.ok,
-                                              "fingerprint": e.fingerprint, "flags": e.flags, "fields": e.fields}
-                                             for e in new])
+        session.connection().execute(insert(Extraction), [
+            {"fetch_id": e.fetch_id, "parser_version": version, "ok": e.ok, "fingerprint": e.fingerprint,
+             "flags": e.flags, "fields": e.fields} for e in new])
     report.extractions_written += len(new)
     candidates: dict[int, list[Candidate]] = defaultdict(list)
     rows = session.execute(
@@ -283,49 +283,70 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
                 candidates[owner[e.fetch_id]].append(Candidate(e.fetch_id, when[e.fetch_id], None, e.ok, e.fingerprint))
         for found in candidates.values():
             found.sort(key=lambda c: (c.fetched_at, c.fetch_id))
+    current: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(select(Version.article_id, Version.extraction_id, Version.fingerprint)
+                               .where(Version.article_id.in_(article_ids))
+                               .order_by(Version.article_id, Version.number)):
+        current[row.article_id].append(row)
+    wanted = {a: sequence((c.fingerprint, c) for c in candidates.get(a, []) if c.ok) for a in article_ids}
+    rebuilt = [a for a in article_ids if write and [c.extraction_id for c in wanted[a]]
+               != [v.extraction_id for v in current[a]]]
+    stored_fields = _stored_fields(session, {current[a][-1].extraction_id for a in article_ids if current[a]} | {
+        c.extraction_id for a in article_ids for c in (wanted[a] if a in rebuilt else wanted[a][-1:])
+        if c.fetch_id not in fresh and c.extraction_id is not None})
+
+    def fields(candidate: Candidate) -> dict[str, Any]:
+        made = fresh.get(candidate.fetch_id)
+        return made.fields if made is not None else stored_fields.get(candidate.extraction_id, {})
+
     for article_id in article_ids:
-        _plan_article(session, report, article_id, candidates.get(article_id, []), fresh, write)
+        latest_before = stored_fields.get(current[article_id][-1].extraction_id, {}) if current[article_id] else {}
+        latest_after = fields(wanted[article_id][-1]) if wanted[article_id] else {}
+        _count(session, report, article_id, [v.fingerprint for v in current[article_id]],
+               [c.fingerprint for c in wanted[article_id]], latest_before, latest_after)
+    if not rebuilt:
+        return
+    conn = session.connection()  # Core statements: no ORM bookkeeping for rows that no object holds
+    conn.execute(delete(Version).where(Version.article_id.in_(rebuilt)))
+    version_rows = [{"article_id": a, "number": n, "extraction_id": c.extraction_id, "fingerprint": c.fingerprint,
+                     "seen_at": c.fetched_at, "title": fields(c).get("title", ""),
+                     "published": published_of(fields(c))}
+                    for a in rebuilt for n, c in enumerate(wanted[a], 1)]
+    if version_rows:
+        conn.execute(INSERT_VERSION, version_rows)
+    latest: dict[int, tuple[int, dict[str, Any]] | None] = {}
+    for article_id in rebuilt:
+        last = wanted[article_id][-1] if wanted[article_id] else None
+        written = last.extraction_id if last else None
+        assert last is None or written is not None  # a writing run has written every candidate
+        latest[article_id] = (written, fields(last)) if last and written else None
+    search_index.reindex(session, latest)
 
 
-def _plan_article(session: Session, report: Report, article_id: int, candidates: list[Candidate],
-                  fresh: dict[int, Extracted], write: bool) -> None:
-    current = session.execute(select(Version.number, Version.extraction_id, Version.fingerprint)
-                              .where(Version.article_id == article_id).order_by(Version.number)).all()
-    wanted = sequence((c.fingerprint, c) for c in candidates if c.ok)
-    before, after = len(current), len(wanted)
-    report.versions_before += before
-    report.versions_after += after
-    report.versions_appear += after > before
-    report.versions_merge += 0 < after < before
-    report.versions_vanish += before > 0 and after == 0
-    report.status_changed += (before == 0) != (after == 0)
-    old = dict(session.scalar(select(Extraction.fields).where(Extraction.id == current[-1].extraction_id)) or {}
-               ) if current else {}
-    new = _fields(session, wanted[-1], fresh) if wanted else {}
+def _stored_fields(session: Session, extraction_ids: set[int | None]) -> dict[int | None, dict[str, Any]]:
+    found: dict[int | None, dict[str, Any]] = {}
+    for chunk in _batches(sorted(i for i in extraction_ids if i is not None), 500):
+        found.update((i, dict(f or {})) for i, f in session.execute(
+            select(Extraction.id, Extraction.fields).where(Extraction.id.in_(chunk))))
+    return found
+
+
+def _count(session: Session, report: Report, article_id: int, before: list[str], after: list[str],
+           old: dict[str, Any], new: dict[str, Any]) -> None:
+    """One article in the report: its versions' fingerprints before and after, its latest fields before and
+    after."""
+    report.versions_before += len(before)
+    report.versions_after += len(after)
+    report.versions_appear += len(after) > len(before)
+    report.versions_merge += 0 < len(after) < len(before)
+    report.versions_vanish += bool(before) and not after
+    report.status_changed += (not before) != (not after)
     changed = [k for k in sorted(old.keys() | new.keys()) if k not in NOT_FIELDS and old.get(k) != new.get(k)]
-    if changed or [c.fingerprint for c in wanted] != [v.fingerprint for v in current]:
+    if changed or after != before:
         report.articles_changed += 1
         report.fields_changed.update(changed)
         if len(report.examples) < EXAMPLES and changed:
             report.examples.append(_example(session, article_id, changed, old, new))
-    if not write or [c.extraction_id for c in wanted] == [v.extraction_id for v in current]:
-        return
-    session.execute(delete(Version).where(Version.article_id == article_id))
-    if wanted:
-        fields: dict[int | None, dict[str, Any]] = {extraction_id: found for extraction_id, found in session.execute(
-            select(Extraction.id, Extraction.fields).where(Extraction.id.in_([c.extraction_id for c in wanted])))}
-        session.execute(insert(Version), [
-            {"article_id": article_id, "number": n, "extraction_id": c.extraction_id, "fingerprint": c.fingerprint,
-             "seen_at": c.fetched_at, "title": fields[c.extraction_id].get("title", ""),
-             "published": published_of(fields[c.extraction_id])} for n, c in enumerate(wanted, 1)])
-    search_index.update(session, article_id)
-
-
-def _fields(session: Session, candidate: Candidate, fresh: dict[int, Extracted]) -> dict[str, Any]:
-    if candidate.fetch_id in fresh:
-        return fresh[candidate.fetch_id].fields
-    found = session.scalar(select(Extraction.fields).where(Extraction.id == candidate.extraction_id))
-    return dict(found or {})
 
 
 def _example(session: Session, article_id: int, changed: list[str], old: dict[str, Any],

@@ -17,7 +17,7 @@ def fingerprint(article: Article) -> str:
     payload = {
         "title": clean(article.title),
         "lead": clean(article.lead),
-        "text": [clean(line) for line in article.text.splitlines() if clean(line)],
+        "text": [line for line in map(clean, article.text.splitlines()) if line],
         "author": [clean(a) for a in article.author],
         "published": published,
         "tags": sorted({clean(t).casefold() for t in article.tags}),

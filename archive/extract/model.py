@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -89,13 +89,17 @@ class Article:
         return not FAILURE_FLAGS.intersection(self.flags)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["blocks"] = [b.to_dict() for b in self.blocks]
-        data["text"] = self.text
-        for key in ("published", "updated"):
-            value = getattr(self, key)
-            data[key] = value.isoformat() if value else None
-        order = ["url", "canonical_url", "site_id", "title", "lead", "text", "blocks", "author", "published",
-                 "updated", "section", "section_path", "tags", "images", "related", "language", "template",
-                 "parser_version", "flags", "fingerprint"]
-        return {key: data[key] for key in order}
+        """JSON-ready, in a fixed key order. Built field by field: it runs for every page extracted, and
+        `dataclasses.asdict` deep-copies every block only for them to be replaced."""
+        return {"url": self.url, "canonical_url": self.canonical_url, "site_id": self.site_id, "title": self.title,
+                "lead": self.lead, "text": self.text, "blocks": [b.to_dict() for b in self.blocks],
+                "author": list(self.author), "published": _iso(self.published), "updated": _iso(self.updated),
+                "section": self.section, "section_path": list(self.section_path), "tags": list(self.tags),
+                "images": [{"src": i.src, "caption": i.caption} for i in self.images],
+                "related": [{"url": link.url, "title": link.title} for link in self.related],
+                "language": self.language, "template": self.template, "parser_version": self.parser_version,
+                "flags": list(self.flags), "fingerprint": self.fingerprint}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -40,6 +40,7 @@ UPDATE_STATUS = update_(SearchDoc).where(SearchDoc.article_id == bindparam("doc"
 UPDATE_DOC = update_(SearchDoc).where(SearchDoc.article_id == bindparam("doc")).values(
     {column: bindparam(f"new_{column}") for column in DOC_COLUMNS})
 FTS_INDEXED = text("SELECT 1 FROM search_fts WHERE rowid = :id")
+FTS_INDEXED_ANY = text("SELECT rowid FROM search_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
 
 
 def update(session: Session, article_id: int, latest: Latest | None = None) -> None:
@@ -58,11 +59,7 @@ def update(session: Session, article_id: int, latest: Latest | None = None) -> N
     if indexed == extraction_id:
         conn.execute(UPDATE_STATUS, {"doc": article_id, "new_status": status})
         return
-    values = {"extraction_id": extraction_id, "status": status, **_doc_values(fields)}
-    if indexed is None:
-        conn.execute(INSERT_DOC, {"article_id": article_id, **values})
-    else:
-        conn.execute(UPDATE_DOC, {"doc": article_id, **{f"new_{k}": v for k, v in values.items()}})
+    _write_docs(conn, {article_id: (extraction_id, status, fields)}, set() if indexed is None else {article_id})
     parts = (latest[3] if latest is not None else None) or texts(fields)
     if latest is not None and conn.dialect.name == "sqlite":
         conn.execute(FTS_INSERT_STATEMENT, _fts_row(extraction_id, parts))  # a new extraction: not indexed yet
@@ -83,6 +80,33 @@ def update_many(session: Session, latest: list[tuple[int, Latest]]) -> None:
     else:
         conn.execute(PG_UPDATE_STATEMENT, [_pg_row(a, parts or texts(fields))
                                            for a, (_, fields, _, parts) in final.items()])
+
+
+def reindex(session: Session, latest: dict[int, tuple[int, dict[str, Any]] | None]) -> None:
+    """`update` for articles whose versions were rebuilt, given each one's latest extraction as (id, fields),
+    or None for an article left with no version: the same rows, with a few statements for all of them. The
+    extractions may be indexed already (re-extraction back to a parser version the archive had)."""
+    conn = session.connection()
+    gone = [a for a, found in latest.items() if found is None]
+    if gone:
+        conn.execute(delete(SearchDoc).where(SearchDoc.article_id.in_(gone)))
+    kept = {a: found for a, found in latest.items() if found is not None}
+    if not kept:
+        return
+    status = {a: s for a, s in conn.execute(select(Article.id, Article.status).where(Article.id.in_(kept)))}
+    indexed = {a: e for a, e in conn.execute(select(SearchDoc.article_id, SearchDoc.extraction_id)
+                                             .where(SearchDoc.article_id.in_(kept)))}
+    _write_docs(conn, {a: (e, status[a], fields) for a, (e, fields) in kept.items()}, set(indexed))
+    moved = {a: (e, fields) for a, (e, fields) in kept.items() if indexed.get(a) != e}
+    if not moved:
+        return
+    if conn.dialect.name == "sqlite":  # the same extraction is the same text: never indexed twice
+        known = set(conn.scalars(FTS_INDEXED_ANY, {"ids": [e for e, _ in moved.values()]}))
+        rows = [_fts_row(e, texts(fields)) for e, fields in moved.values() if e not in known]
+        if rows:
+            conn.execute(FTS_INSERT_STATEMENT, rows)
+    else:
+        conn.execute(PG_UPDATE_STATEMENT, [_pg_row(a, texts(fields)) for a, (_, fields) in moved.items()])
 
 
 def _write_docs(conn: Connection, docs: dict[int, tuple[int, str, dict[str, Any]]], indexed: set[int]) -> None:

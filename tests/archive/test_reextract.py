@@ -16,12 +16,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select, text
 
 from archive.cli import cli
 from archive.database import Archive
 from archive.extract import PARSER_VERSION
 from archive.ingest import Ingestor
 from archive.locks import RunLock
+from archive.models import SearchDoc
+from archive.reextract import Scope, run
+from archive.search import index as search_index
 from archive.urls import UrlRules, parse_aliases
 from tests.archive.feed import ingest_all
 from tests.replica import Replica
@@ -236,3 +240,45 @@ def test_a_second_run_is_refused_and_says_so_in_its_record(db: Path) -> None:
     runs = json.loads(CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "runs", "--format", "json"]).output)
     assert runs[0]["outcome"] == "refused" and runs[0]["kind"] == "reextract"
     assert runs[0]["counts"]["problems"][0].startswith("not started: another reextract run is using")
+
+
+def indexed(url: str) -> dict[str, list[Any]]:
+    """Every search doc, with the text the index holds for it (SQLite: the FTS row of its extraction)."""
+    arch = Archive(url)
+    try:
+        with arch.transaction(write=False) as s:
+            docs = s.execute(select(SearchDoc).order_by(SearchDoc.article_id)).scalars().all()
+            rows = [(d.article_id, d.extraction_id, d.status, d.title, d.section, d.authors, d.published,
+                     d.sections_key, d.authors_key, d.tags_key) for d in docs]
+            if arch.dialect == "sqlite":
+                words = s.execute(text("SELECT d.article_id, f.title, f.body_f FROM search_docs d "
+                                       "JOIN search_fts f ON f.rowid = d.extraction_id ORDER BY 1")).all()
+            else:
+                words = s.execute(text("SELECT article_id, folded::text, exact::text FROM search_docs ORDER BY 1")
+                                  ).all()
+            return {"docs": rows, "words": [tuple(w) for w in words]}
+    finally:
+        arch.close()
+
+
+def test_the_search_index_after_a_run_is_the_one_a_rebuild_makes(archive_url: str) -> None:
+    """Re-extraction updates the index for a batch of articles at once: on both databases it must hold
+    exactly what rebuilding the whole index from the versions gives, both ways (candidate and back)."""
+    archive = Archive(archive_url)
+    with Replica(articles=50, seed=52) as rep:
+        rules = UrlRules.from_env().with_aliases(parse_aliases(rep.host_alias))
+        for _ in range(2):
+            ingest_all(Ingestor(archive, rules), [rep.base_url + a.path for a in rep.site.visible()
+                                                   if a.kind == "normal"])
+            rep.advance(21 * 24)
+    try:
+        for parser in (CANDIDATE, "archive.extract:extract"):
+            report = run(archive, Scope(), parser, rules, workers=1)
+            assert report.extractions_written > 0 or parser != CANDIDATE
+            after_run = indexed(archive_url)
+            with archive.transaction() as session:
+                search_index.rebuild(session)
+            assert indexed(archive_url) == after_run and after_run["docs"] and after_run["words"]
+            assert len(after_run["words"]) == len(after_run["docs"])
+    finally:
+        archive.close()

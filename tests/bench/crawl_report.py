@@ -12,28 +12,11 @@ import urllib.request
 from pathlib import Path
 
 from archive.extract import extract
-from tests.bench.harness import replica_process, report
+from tests.bench.harness import replica_process, report, status_bytes, tree
 from tests.crawler.harness import ROOT, last_run
 
 ARTICLES = 5000
 SAMPLE = 400
-
-
-def tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        try:
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return out
-
-
-def _kib(text: str, field: str) -> int:
-    return int(next((line.split()[1] for line in text.splitlines() if line.startswith(field)), "0")) * 1024
 
 
 def memory_by_role(pid: int) -> dict[str, int]:
@@ -49,11 +32,11 @@ def memory_by_role(pid: int) -> dict[str, int]:
             rollup = Path(f"/proc/{p}/smaps_rollup").read_text() if "chrom" in cmd or "playwright" in cmd else ""
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        rss = _kib(status, "VmRSS:")
+        rss = status_bytes(status, "VmRSS:")
         if p == pid:
             roles["scrapy"] = rss
         elif rollup:
-            roles["browser"] += _kib(rollup, "Pss:")
+            roles["browser"] += status_bytes(rollup, "Pss:")
             roles["browser RSS sum"] += rss
         elif "forkserver" in cmd:
             roles["ingest worker"] = max(roles["ingest worker"], rss)

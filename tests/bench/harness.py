@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -52,3 +53,22 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+
+
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants, by /proc."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
+def status_bytes(text: str, field: str) -> int:
+    """A "<field> <n> kB" line of a /proc status or smaps file, in bytes."""
+    return int(next((line.split()[1] for line in text.splitlines() if line.startswith(field)), "0")) * 1024
