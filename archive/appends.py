@@ -89,7 +89,8 @@ def plan(session: Session, rules: UrlRules, batch: Sequence[Prepared], keys: Seq
     canonicals = {_canonical(p, rules) for p in articles}
     site_ids = {p.parsed.site_id for p in articles if p.parsed is not None and p.parsed.site_id is not None}
     found = _Found(session, canonicals, site_ids)
-    adoptable = set(conn.scalars(select(Fetch.canonical_url).where(Fetch.canonical_url.in_(canonicals), *ADOPTABLE)))
+    adoptable = set(conn.scalars(select(Fetch.canonical_url).where(Fetch.canonical_url.in_(canonicals), *ADOPTABLE))
+                    ) if canonicals else set()  # a run of listings names no article
     made_by_url: dict[str, Tracked] = {}
     made_by_site: dict[int, Tracked] = {}
     for prepared, key in zip(head, keys, strict=False):
@@ -210,7 +211,7 @@ class _Found:
     def __init__(self, session: Session, canonicals: set[str], site_ids: set[int]) -> None:
         conn = session.connection()
         columns = (Article.id, Article.canonical_url, Article.site_id, Article.status, Article.last_seen)
-        by_url = conn.execute(select(*columns).where(Article.canonical_url.in_(canonicals))).all()
+        by_url = conn.execute(select(*columns).where(Article.canonical_url.in_(canonicals))).all() if canonicals else []
         by_site = conn.execute(select(*columns).where(Article.site_id.in_(site_ids)).order_by(Article.id)
                                ).all() if site_ids else []
         rows = [*by_url, *by_site]

@@ -83,7 +83,7 @@ class CrawlConfig:
     sections: tuple[str, ...]  # section paths to walk; empty: those the home page links to
     browser_urls: re.Pattern[str]  # article URLs always rendered in the browser
     db_url: str
-    chromium: str  # the browser executable, "" when none is configured
+    chromium: str  # the browser executable, "" when none is configured or the browser is off
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
@@ -100,9 +100,11 @@ class CrawlConfig:
             max_pages=settings.getint("DDDN_MAX_PAGES"),
             since=parse_iso(since) if since else None,
             sections=tuple(s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()),
-            browser_urls=re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or NEVER.pattern),
+            browser_urls=re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or NEVER.pattern)
+            if settings.getbool("DDDN_BROWSER") else NEVER,
             db_url=settings["ARCHIVE_DB_URL"],
-            chromium=settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", ""),
+            chromium=settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "")
+            if settings.getbool("DDDN_BROWSER") else "",
         )
 
     @property

@@ -110,6 +110,9 @@ class PageTriageMiddleware:
         stats, spider = self.crawler.stats, self.crawler.spider
         assert stats is not None and spider is not None
         if problem == "needs_browser":
+            if not self.crawler.settings.getbool("DDDN_BROWSER"):
+                stats.inc_value("dddn/errors/render_skipped")
+                return response  # no browser on this machine: archived as fetched, flagged
             if request.meta.get("playwright"):
                 stats.inc_value("dddn/errors/render_failed")
                 return response  # rendered and still empty: let the archive record the flagged page

@@ -78,6 +78,9 @@ DDDN_PROGRESS = True  # a live progress line on a terminal
 DDDN_PROGRESS_INTERVAL = 2.0
 
 # -- the browser, only for pages that need one ----------------------------------------------------
+# False: no browser at all (a machine without Chromium); a script-built page is archived as fetched,
+# flagged needs_browser, and counted in dddn/errors/render_skipped
+DDDN_BROWSER = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The spider installs scrapy-playwright's handler for the scheme of DDDN_BASE_URL only: each handler
 # starts its own Playwright driver, and the site uses one scheme.

@@ -100,6 +100,8 @@ class DddnSpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
+        if not settings.getbool("DDDN_BROWSER"):
+            return
         scheme = urlsplit(settings["DDDN_BASE_URL"]).scheme or "https"
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         handlers.setdefault(scheme, settings["DDDN_PLAYWRIGHT_HANDLER"])

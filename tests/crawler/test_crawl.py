@@ -175,6 +175,26 @@ def test_script_built_articles_are_rendered_and_archived(tmp_path: Path, chromiu
 
 
 @pytest.mark.slow
+def test_with_the_browser_off_script_built_pages_are_archived_as_fetched(tmp_path: Path) -> None:
+    """DDDN_BROWSER=False, as on a machine without Chromium: no browser is looked for or launched, the
+    script-built pages are fetched once over HTTP and counted, and every other article is archived."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Replica(articles=200, seed=36) as rep:
+        truth = live(rep)
+        result = crawl(rep, db, DDDN_BROWSER="False",
+                       PLAYWRIGHT_LAUNCH_OPTIONS='{"executable_path": "/nonexistent/chromium"}')
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Chromium is missing" not in result.stderr and "playwright" not in result.stderr.lower()
+    counts = last_run(db).counts
+    emag = [sid for sid, t in truth.items() if t["kind"] == "emagazine"]
+    assert counts["browser_pages"] == 0 and 0 < counts["errors"]["render_skipped"] <= len(emag)
+    found = archived(db)
+    assert all(rendered == "http" for sid in found for rendered, _, _ in found[sid]["fetches"])
+    normal = [sid for sid, t in truth.items() if t["kind"] == "normal"]
+    assert all(found[sid]["versions"] >= 1 for sid in normal)
+
+
+@pytest.mark.slow
 def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
     with Replica(articles=300, seed=37) as rep:
