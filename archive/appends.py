@@ -50,7 +50,6 @@ class Tracked:
     first_seen: datetime | None = None  # set for an article the run makes
     gone: bool = False
     last_version: tuple[int, str] | None = None  # (number, fingerprint)
-    touched: bool = False  # archived before, and seen again by the run
 
 
 @dataclass
@@ -118,7 +117,7 @@ def plan(session: Session, rules: UrlRules, batch: Sequence[Prepared], keys: Seq
         elif article.gone or record.fetched_at < article.last_seen:  # ingest's path revives, or rebuilds
             break
         else:
-            article.last_seen, article.touched = record.fetched_at, article.id is not None
+            article.last_seen = record.fetched_at
         if article.last_version is None or article.last_version[1] != parsed.fingerprint:
             step.version = article.last_version[0] + 1 if article.last_version else 1
             article.last_version = (step.version, parsed.fingerprint)
@@ -173,7 +172,8 @@ def write(session: Session, rules: UrlRules, run: Run) -> list[IngestResult]:
         results.append(result)
     if links:
         conn.execute(LINK_FETCH, links)
-    seen = {a.id: a.last_seen for s in steps if (a := s.article) is not None and a.touched}
+    # archived before the run (one it made was inserted with its last_seen)
+    seen = {a.id: a.last_seen for s in steps if (a := s.article) is not None and a.first_seen is None}
     if seen:
         conn.execute(SEEN, [{"article_id": a, "at": at} for a, at in seen.items()])
     if new_versions:

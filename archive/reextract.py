@@ -289,8 +289,8 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
                                .order_by(Version.article_id, Version.number)):
         current[row.article_id].append(row)
     wanted = {a: sequence((c.fingerprint, c) for c in candidates.get(a, []) if c.ok) for a in article_ids}
-    rebuilt = [a for a in article_ids if write and [c.extraction_id for c in wanted[a]]
-               != [v.extraction_id for v in current[a]]]
+    rebuilt = {a for a in article_ids if write and [c.extraction_id for c in wanted[a]]
+               != [v.extraction_id for v in current[a]]}
     stored_fields = _stored_fields(session, {current[a][-1].extraction_id for a in article_ids if current[a]} | {
         c.extraction_id for a in article_ids for c in (wanted[a] if a in rebuilt else wanted[a][-1:])
         if c.fetch_id not in fresh and c.extraction_id is not None})
@@ -311,11 +311,11 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
     version_rows = [{"article_id": a, "number": n, "extraction_id": c.extraction_id, "fingerprint": c.fingerprint,
                      "seen_at": c.fetched_at, "title": fields(c).get("title", ""),
                      "published": published_of(fields(c))}
-                    for a in rebuilt for n, c in enumerate(wanted[a], 1)]
+                    for a in sorted(rebuilt) for n, c in enumerate(wanted[a], 1)]
     if version_rows:
         conn.execute(INSERT_VERSION, version_rows)
     latest: dict[int, tuple[int, dict[str, Any]] | None] = {}
-    for article_id in rebuilt:
+    for article_id in sorted(rebuilt):
         last = wanted[article_id][-1] if wanted[article_id] else None
         written = last.extraction_id if last else None
         assert last is None or written is not None  # a writing run has written every candidate
