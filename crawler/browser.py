@@ -1,9 +1,11 @@
 """The browser, for the few pages that need one, kept small.
 
 Chromium grows with every page it renders: caches, a renderer process per site instance, the V8 heap.
-Our handler is scrapy-playwright's with three habits added:
+Our handler is scrapy-playwright's with these habits added:
+- a page is kept open after its render and used for the next one: a new page costs Chromium a frame
+  tree and often a renderer process, half of a render's CPU on a small page;
 - every `DDDN_BROWSER_RECYCLE_PAGES` renders, its contexts are closed once no page is in flight (each
-  page is already closed after its render), so what a context accumulated goes with it;
+  page open goes with its context), so what a context accumulated goes with it;
 - after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
   a fresh one;
 - it loads the page and its scripts' data, nothing else (`abort_request`);
@@ -19,6 +21,7 @@ from contextlib import suppress
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -39,6 +42,10 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         self.recycle_pages = crawler.settings.getint("DDDN_BROWSER_RECYCLE_PAGES")
         self.idle_seconds = crawler.settings.getfloat("DDDN_BROWSER_IDLE_SECONDS")
         self.in_flight = 0
+        # Pages open and waiting for a render. At most PLAYWRIGHT_MAX_PAGES_PER_CONTEXT renders run at once
+        # (`slots`), so pages in use and spare never exceed what scrapy-playwright's own page limit allows.
+        self.spare_pages: list[Page] = []
+        self.slots = asyncio.Semaphore(crawler.settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") or 1)
         self.since_recycle = 0
         self.idle_timer: asyncio.TimerHandle | None = None
         # Held while contexts or the browser are being closed: no render starts on one that is going away.
@@ -62,16 +69,41 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
-        async with self.closing:
-            self.in_flight += 1
-        try:
+        async with self.slots:
+            async with self.closing:
+                self.in_flight += 1
+            try:
+                return await self._render(request, spider)
+            finally:
+                self.in_flight -= 1
+                self.since_recycle += 1
+                if self.in_flight == 0:
+                    await self._settle()
+
+    async def _render(self, request: Request, spider: Any) -> Response:
+        """scrapy-playwright's render, on a spare page when there is one; the page is kept afterwards,
+        unless the render failed (its state is then unknown) or the request asked for the page itself."""
+        if request.meta.get("playwright_include_page"):
             response: Response = await super()._download_request(request, spider)
             return response
+        while self.spare_pages and "playwright_page" not in request.meta:
+            page = self.spare_pages.pop()
+            if not page.is_closed():
+                request.meta["playwright_page"] = page
+                self.stats.inc_value("dddn/browser/pages_reused")
+        request.meta["playwright_include_page"] = True
+        try:
+            response = await super()._download_request(request, spider)
+        except BaseException:
+            page = request.meta.pop("playwright_page", None)
+            if page is not None and not page.is_closed():
+                with suppress(PlaywrightError):
+                    await page.close()
+            raise
         finally:
-            self.in_flight -= 1
-            self.since_recycle += 1
-            if self.in_flight == 0:
-                await self._settle()
+            request.meta.pop("playwright_include_page", None)
+        self.spare_pages.append(request.meta.pop("playwright_page"))
+        return response
 
     async def _settle(self) -> None:
         """Between renders: recycle the contexts if due, and arm the quiet-spell timer."""
@@ -86,6 +118,7 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
             self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_browser()))
 
     async def _close_contexts(self) -> None:
+        self.spare_pages.clear()  # closed with their contexts
         with suppress(PlaywrightError):  # each context's close callback forgets it
             await asyncio.gather(*[w.context.close() for w in list(self.context_wrappers.values())])
 

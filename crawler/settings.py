@@ -91,17 +91,36 @@ DDDN_BROWSER_IDLE_SECONDS = 30  # the browser is shut after this long with nothi
 # generation of 1 MB instead of 16 keeps it ~25 MB smaller ("": Node's defaults)
 DDDN_BROWSER_DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Chromium honours only the last --disable-features, --enable-features and --blink-settings on its
+# command line, and Playwright writes its own before ours: each of ours repeats Playwright's list (as of
+# Playwright 1.65; tests/crawler/test_browser_switches.py fails when it drifts) and adds ours to it.
+PLAYWRIGHT_OWN_SWITCHES = {
+    "disable-features": ["AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+                         "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+                         "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect",
+                         "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled",
+                         "PreconnectToSearch", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion"],
+    "enable-features": ["CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies"],
+    "blink-settings": ["primaryHoverType=2", "availableHoverTypes=2", "primaryPointerType=4",
+                       "availablePointerTypes=4"],
+}
+OUR_SWITCHES = {
+    # one renderer for the site's pages, and nothing a crawler never uses
+    "disable-features": ["site-per-process", "IsolateOrigins", "Translate"],
+    # the network service inside the browser process instead of a utility process of its own
+    "enable-features": ["NetworkServiceInProcess2"],
+    # images are never loaded, not even requested: a fifth of a render's CPU on an illustrated article
+    "blink-settings": ["imagesEnabled=false"],
+}
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("DDDN_CHROMIUM", "/usr/bin/chromium"),
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--no-first-run",
-             # few renderer processes for the site's pages, and nothing a crawler never uses
-             "--renderer-process-limit=2", "--disable-site-isolation-trials",
-             "--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints",
-             "--disable-extensions", "--disable-dev-shm-usage",
-             # Chromium's own memory diet (smaller caches and heaps in the renderer), and the network
-             # service inside the browser process instead of a utility process of its own
-             "--enable-low-end-device-mode", "--enable-features=NetworkServiceInProcess2"],
+             "--renderer-process-limit=2", "--disable-site-isolation-trials", "--disable-extensions",
+             "--disable-dev-shm-usage",
+             # Chromium's own memory diet (smaller caches and heaps in the renderer)
+             "--enable-low-end-device-mode",
+             *(f"--{name}={','.join(PLAYWRIGHT_OWN_SWITCHES[name] + ours)}" for name, ours in OUR_SWITCHES.items())],
 }
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2  # each page open in parallel costs the renderer ≈20–40 MB; 2 cost no time here

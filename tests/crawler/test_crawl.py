@@ -159,11 +159,15 @@ def test_script_built_articles_are_rendered_and_archived(tmp_path: Path, chromiu
     db = f"sqlite:///{tmp_path / 'a.sqlite'}"
     with Replica(articles=200, seed=36) as rep:
         emag = {sid: t for sid, t in live(rep).items() if t["kind"] == "emagazine"}
-        # recycle the browser's context every two renders, and shut it after a second with nothing to render
-        result = crawl(rep, db, DDDN_BROWSER_RECYCLE_PAGES="2", DDDN_BROWSER_IDLE_SECONDS="1")
+        # recycle the browser's context every three renders, and shut it after two seconds with nothing to render
+        result = crawl(rep, db, DDDN_BROWSER_RECYCLE_PAGES="3", DDDN_BROWSER_IDLE_SECONDS="2")
     assert emag and result.returncode == 0, result.stderr[-3000:]
     recycled = re.search(r"'dddn/browser/recycled': (\d+)", result.stderr)
     assert len(emag) >= 4 and recycled and int(recycled[1]) >= 1, "contexts are recycled, and the crawl goes on"
+    reused = re.search(r"'dddn/browser/pages_reused': (\d+)", result.stderr)
+    created = re.search(r"'playwright/page_count': (\d+)", result.stderr)
+    assert reused and created, "a page is kept for the next render"
+    assert 1 <= int(reused[1]) and int(created[1]) < len(emag), (reused[1], created[1], len(emag))
     found = archived(db)
     for sid, truth in emag.items():
         assert found[sid]["versions"] == 1
