@@ -338,6 +338,38 @@ def test_pipeline_hands_each_fetch_to_the_archive_tagged_with_the_run(replica: R
     assert stored.canonical_url in view.known and not view.completed_crawl
 
 
+def test_fetches_are_written_in_batches_and_a_bad_one_fails_alone(replica: Replica, tmp_path: Path) -> None:
+    """Nine fetches at once, in batches of four: every good one is archived with its own outcome, and the
+    one the archive refuses (a naive fetch time) fails on its own item, not its batch's."""
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    crawler = crawler_for(replica, ARCHIVE_DB_URL=db, DDDN_INGEST_WORKERS=1, DDDN_INGEST_BATCH=4)
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    assert crawler.stats is not None
+    crawler.stats.set_value(RUN_ID, None)
+    articles = [t for t in truth(replica) if t["kind"] == "normal"][:9]
+    records = []
+    for number, article in enumerate(articles):
+        got = fetch(article["canonical_url"])
+        records.append(FetchRecord(article["canonical_url"], article["canonical_url"], got.status, got.headers,
+                                   got.body, datetime.now() if number == 5 else datetime.now(UTC)))
+
+    async def all_items() -> list[object]:
+        return await asyncio.gather(*[pipeline.process_item(r) for r in records], return_exceptions=True)
+
+    pipeline.open_spider()
+    try:
+        outcomes = asyncio.run(all_items())
+    finally:
+        pipeline.close_spider()
+    assert [isinstance(o, ValueError) for o in outcomes] == [n == 5 for n in range(9)]
+    assert crawler.stats.get_value("dddn/new_articles") == 8
+    archive = Archive(db)
+    with archive.transaction(write=False) as session:
+        stored = set(session.scalars(select(Article.canonical_url)))
+    archive.close()
+    assert len(stored) == 8 and articles[5]["canonical_url"] not in stored
+
+
 @pytest.mark.parametrize("setting", ["TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED"])
 def test_the_project_opens_no_console(setting: str) -> None:
     assert get_project_settings().getbool(setting) is False
