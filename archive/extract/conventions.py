@@ -31,6 +31,7 @@ BYLINE_CLASS = re.compile(r"author|byline|tacgia|tac-gia|nguoi-viet", re.I)
 
 TAG_CONTAINERS = ("[class*=tag]", "[class*=keyword]", "[class*=tu-khoa]", "[class*=tukhoa]")
 TAG_LABEL = re.compile(r"^(?:Tags?|Từ khóa|Từ khoá|Keywords?)\s*:?$", re.I)
+LABEL_INITIALS = "TtKk"
 TAG_HREF = re.compile(r"/tags?/|-ptag\.html|[?&](?:q|keyword|tag)=|/tim-kiem|/search", re.I)
 MAX_TAGS = 30
 
@@ -76,11 +77,9 @@ def byline_boxes(container: HtmlElement) -> list[HtmlElement]:
 
 def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
     """The body's last paragraph when it is a byline: right-aligned or all bold, short, and no sentence."""
-    paragraphs = [p for p in container.iter("p") if text_of(p)]
-    if not paragraphs:
+    last, text = next(((p, text) for p in reversed(list(container.iter("p"))) if (text := text_of(p))), (None, ""))
+    if last is None:
         return None
-    last = paragraphs[-1]
-    text = text_of(last)
     style = (last.get("style") or "").replace(" ", "").lower()
     bold = next(last.iter("strong", "b"), None)
     right = "text-align:right" in style or (last.get("align") or "").lower() == "right"
@@ -103,7 +102,9 @@ def tags_in(region: HtmlElement) -> list[str]:
             if 0 < len(links) <= MAX_TAGS and not in_listing(box, region) and (found := tag_texts(links)):
                 return found
     for el in region.iter():
-        if isinstance(el.tag, str) and el.tag not in ("a", "li") and TAG_LABEL.match(clean(el.text or "")):
+        # every label starts with T or K: most elements are passed over without cleaning their text
+        if (isinstance(el.tag, str) and el.tag not in ("a", "li") and el.text and el.text.lstrip()[:1] in LABEL_INITIALS
+                and TAG_LABEL.match(clean(el.text))):
             parent = el.getparent()
             links = list((parent if parent is not None else el).iter("a"))
             if 0 < len(links) <= MAX_TAGS and (found := tag_texts(links)):

@@ -87,8 +87,30 @@ RULES: tuple[NoiseRule, ...] = (
     NoiseRule("widgets", Kind.ELEMENTS, ("script", "style", "noscript", "form", "button", "textarea", "input",
                                          "select", "iframe", "svg", "template")),
 )
-LINE_RULES = tuple(rule for rule in RULES if rule.kind is Kind.LINES)
-CUT_RULES = tuple(rule for rule in RULES if rule.kind is Kind.CUT)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules searched together. One scan for all their trigger literals tells whether any triggered rule
+    can match at all; most lines of an article hold none, and then only the untriggered rules run."""
+
+    rules: tuple[NoiseRule, ...]
+
+    @cached_property
+    def any_trigger(self) -> re.Pattern[str]:
+        return re.compile("|".join(re.escape(t) for rule in self.rules for t in rule.triggers) or "(?!)")
+
+    @cached_property
+    def untriggered(self) -> tuple[NoiseRule, ...]:
+        return tuple(rule for rule in self.rules if not rule.triggers)
+
+    def candidates(self, folded: str) -> tuple[NoiseRule, ...]:
+        return self.rules if self.any_trigger.search(folded) else self.untriggered
+
+
+ALL_RULES = RuleSet(RULES)
+LINE_RULES = RuleSet(tuple(rule for rule in RULES if rule.kind is Kind.LINES))
+CUT_RULES = RuleSet(tuple(rule for rule in RULES if rule.kind is Kind.CUT))
 
 
 @dataclass(frozen=True)
@@ -160,7 +182,7 @@ def strip_link_boxes(root: HtmlElement) -> None:
 def cut_noise(text: str) -> str:
     """`text` with what the CUT rules match cut out (the SQL echo), wherever it landed."""
     folded = text.casefold()
-    for rule in CUT_RULES:
+    for rule in CUT_RULES.candidates(folded):
         if rule.regex is not None and (not rule.triggers or any(t in folded for t in rule.triggers)):
             text = rule.regex.sub(" ", text)
     return text
@@ -169,10 +191,10 @@ def cut_noise(text: str) -> str:
 def is_noise_line(text: str) -> bool:
     """A whole block that is noise: a footer or widget caption that slipped into the article."""
     folded = text.casefold()
-    return any(rule.search(text, folded) for rule in LINE_RULES)
+    return any(rule.search(text, folded) for rule in LINE_RULES.candidates(folded))
 
 
 def find_noise(text: str) -> list[str]:
     """Names of the rules whose patterns still match somewhere in `text`."""
     folded = text.casefold()
-    return [rule.name for rule in RULES if rule.search(text, folded)]
+    return [rule.name for rule in ALL_RULES.candidates(folded) if rule.search(text, folded)]

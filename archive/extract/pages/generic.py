@@ -48,7 +48,9 @@ class GenericPage(Page):
         """The smallest element holding most of trafilatura's lines; when its lines cannot be placed (it
         flattens a layout table into one line), the element whose own paragraphs hold the most text."""
         wanted = {line for line in self.lines if len(line) >= MIN_LINE}
-        placed = [el for el in self.doc.iter(*LINE_TAGS) if text_of(el) in wanted] if wanted else []
+        # a text shorter than MIN_LINE before cleaning is shorter after it: not worth cleaning
+        placed = [el for el in self.doc.iter(*LINE_TAGS)
+                  if len(raw := el.text_content()) >= MIN_LINE and clean(raw) in wanted] if wanted else []
         if not placed:
             return self._paragraph_parent()
         holders: Counter[HtmlElement] = Counter()
