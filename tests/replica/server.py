@@ -170,6 +170,10 @@ class ReplicaServer:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, ValueError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            # shutdown cancels open connections: end quietly, since Python 3.11's stream callback asks a
+            # cancelled handler task for its exception and prints the CancelledError as a traceback
+            pass
         finally:
             writer.close()
             self._connections.discard(task)  # type: ignore[arg-type]
