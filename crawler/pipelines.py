@@ -87,6 +87,10 @@ class Batches:
         done = asyncio.get_running_loop().run_in_executor(self.pool, _ingest, [record for record, _ in batch])
 
         def hand_out(finished: asyncio.Future[list[IngestResult | Exception]]) -> None:
+            if finished.cancelled():  # the pool went away first: so do the items
+                for _, result in batch:
+                    result.cancel()
+                return
             error = finished.exception()
             for (_, result), outcome in zip(batch, [error] * len(batch) if error else finished.result(),
                                             strict=True):
