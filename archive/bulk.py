@@ -28,7 +28,7 @@ def _start(db_url: str, rules: UrlRules) -> None:
 
 def _prepare(records: list[FetchRecord]) -> list[Prepared]:
     assert _ingestor is not None
-    return [_ingestor.prepare(record) for record in records]
+    return _ingestor.prepare_many(records)
 
 
 def ingest_many(ingestor: Ingestor, records: Iterable[FetchRecord], workers: int = 1,
@@ -43,7 +43,7 @@ def _prepared(ingestor: Ingestor, records: Iterable[FetchRecord], workers: int) 
     chunks = _chunks(iter(records))
     if workers <= 1:
         for chunk in chunks:
-            yield [ingestor.prepare(record) for record in chunk]
+            yield ingestor.prepare_many(chunk)
         return
     with ProcessPoolExecutor(workers, initializer=_start, initargs=(ingestor.archive.url, ingestor.rules)) as pool:
         ahead: list[Future[list[Prepared]]] = []

@@ -8,6 +8,8 @@ articles gone on 404/410, and tells the search index. Ingesting the same fetch t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -62,10 +64,16 @@ class Ingestor:
         return self.write([self.prepare(record, parsed)])[0]
 
     def prepare(self, record: FetchRecord, parsed: ExtractedArticle | None = None) -> Prepared:
-        if record.fetched_at.tzinfo is None:
-            raise ValueError("fetched_at must be timezone-aware")
+        _check(record)
         with self.archive.transaction(write=False) as session:
             return prepare(record, self.rules, session, self.parser, parsed)
+
+    def prepare_many(self, records: Sequence[FetchRecord]) -> list[Prepared]:
+        """`prepare` of each, in one read transaction."""
+        for record in records:
+            _check(record)
+        with self.archive.transaction(write=False) as session:
+            return [prepare(record, self.rules, session, self.parser) for record in records]
 
     def write(self, batch: list[Prepared]) -> list[IngestResult]:
         """Writes prepared fetches in one transaction, each as ingest would alone.
@@ -228,3 +236,8 @@ class Ingestor:
         if row is None and site_id is not None:
             row = conn.execute(ARTICLE_BY_SITE_ID, {"site_id": site_id}).first()
         return Found(*row) if row is not None else None
+
+
+def _check(record: FetchRecord) -> None:
+    if record.fetched_at.tzinfo is None:
+        raise ValueError("fetched_at must be timezone-aware")

@@ -44,7 +44,7 @@ def _ingest(records: list[FetchRecord]) -> list[IngestResult | Exception]:
     assert _ingestor is not None
     ingestor = _ingestor
     try:
-        prepared = [ingestor.prepare(record) for record in records]
+        prepared = ingestor.prepare_many(records)
         with _write_lock or contextlib.nullcontext():
             return list(ingestor.write(prepared))
     except Exception:
