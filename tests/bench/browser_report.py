@@ -1,7 +1,8 @@
 """The browser's memory, lean against stock, in one run: the same replica crawled alternately with
 scrapy-playwright's own handler and Chromium flags as they were before (`stock`), and with the project's
 defaults (`lean`: `crawler.browser.LeanPlaywrightHandler` and its launch flags). Peak PSS is summed over
-the browser's process tree, sampled every half second; the text of every rendered page must be the same."""
+the browser's process tree, sampled every half second: Chromium's processes with Playwright's Node.js
+driver, and Chromium's alone. The text of every rendered page must be the same."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def rendered_fingerprints(db: str) -> dict[str, str]:
 
 def run() -> None:
     peaks: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    chromium: dict[str, list[float]] = {name: [] for name in VARIANTS}
     seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
     texts: dict[str, dict[str, str]] = {}
     rendered = 0
@@ -54,6 +56,7 @@ def run() -> None:
                 db = f"sqlite:///{Path(tmp) / f'{name}-{round_}.sqlite'}"
                 took, samples, counts = crawl_once(base, db, **settings)
                 peaks[name].append(max((s["browser"] for _, s in samples), default=0) / mb)
+                chromium[name].append(max((s["chromium"] for _, s in samples), default=0) / mb)
                 seconds[name].append(took)
                 texts[name] = rendered_fingerprints(db)
                 rendered = counts["browser_pages"]
@@ -61,8 +64,11 @@ def run() -> None:
     ratios = [lean / stock for lean, stock in zip(peaks["lean"], peaks["stock"], strict=True)]
     report(f"browser: {ARTICLES:,}-article replica crawled {ROUNDS}× with each setting, alternately", [
         ("pages rendered per crawl", f"{rendered:,}"),
-        ("peak browser PSS, stock (each round)", " / ".join(f"{v:,.0f}" for v in peaks["stock"]) + " MB"),
-        ("peak browser PSS, lean (each round)", " / ".join(f"{v:,.0f}" for v in peaks["lean"]) + " MB"),
+        ("peak PSS, Chromium and Playwright's driver, stock (each round)", " / ".join(f"{v:,.0f}" for v in peaks["stock"]) + " MB"),
+        ("peak PSS, Chromium and Playwright's driver, lean (each round)", " / ".join(f"{v:,.0f}" for v in peaks["lean"]) + " MB"),
+        ("peak PSS of Chromium alone, stock / lean (each round)",
+         ", ".join(f"{stock:,.0f} / {lean:,.0f}" for stock, lean in zip(chromium["stock"], chromium["lean"], strict=True))
+         + " MB"),
         ("lean / stock, per round (median)", " / ".join(f"{r:.2f}" for r in ratios)
          + f" ({statistics.median(ratios):.2f})"),
         ("crawl seconds, stock / lean (medians)",

@@ -27,8 +27,9 @@ def memory_by_role(pid: int) -> dict[str, int]:
     """Memory of the crawl's processes, in bytes: resident memory of the Scrapy process and of the
     largest ingest worker; for the browser (Playwright's driver and every Chromium process) the sum of
     PSS, which counts a page shared by N processes as 1/N in each, and, for comparison, the sum of RSS,
-    which counts it N times."""
-    roles = {"scrapy": 0, "ingest worker": 0, "browser": 0, "browser RSS sum": 0}
+    which counts it N times; and the PSS of Chromium's process tree alone, without the driver (a Node.js
+    process of ≈120 MB, half of it Node's own executable)."""
+    roles = {"scrapy": 0, "ingest worker": 0, "browser": 0, "browser RSS sum": 0, "chromium": 0}
     for p in tree(pid):
         try:
             status = Path(f"/proc/{p}/status").read_text()
@@ -41,6 +42,8 @@ def memory_by_role(pid: int) -> dict[str, int]:
             roles["scrapy"] = rss
         elif rollup:
             roles["browser"] += status_bytes(rollup, "Pss:")
+            if "run-driver" not in cmd:
+                roles["chromium"] += status_bytes(rollup, "Pss:")
             roles["browser RSS sum"] += rss
         elif "forkserver" in cmd:
             roles["ingest worker"] = max(roles["ingest worker"], rss)
@@ -123,8 +126,8 @@ def run() -> None:
         ("full pipeline (fetch, extract, store)", f"{rate:,.0f} article pages/s"),
         ("extraction alone, one process, same site", f"{single:,.0f} pages/s"),
         ("full pipeline / extraction alone", f"{rate / single:.2f}"),
-        *[(f"peak {'PSS' if role == 'browser' else 'RSS'}, {role}, by quarter of the run",
-           " / ".join(f"{v / mb:,.0f}" for v in peaks(role)) + " MB")
-          for role in ("scrapy", "ingest worker", "browser", "browser RSS sum")],
+        *[(f"peak {'RSS' if role in ('scrapy', 'ingest worker', 'browser RSS sum') else 'PSS'}, {role}, "
+           "by quarter of the run", " / ".join(f"{v / mb:,.0f}" for v in peaks(role)) + " MB")
+          for role in ("scrapy", "ingest worker", "browser", "chromium", "browser RSS sum")],
         ("browser pages rendered", f"{browser_pages:,}"),
     ])

@@ -1,6 +1,7 @@
 """The browser is launched with the switches the settings mean. Chromium keeps only the last of a switch
 given twice, and Playwright writes its own before ours, so every switch we share with Playwright must
-carry Playwright's values as well as ours: read back from the running browser's command line."""
+carry Playwright's values as well as ours: read back from the running browser's command line. And what
+the switches are for is checked on the running browser: the processes and targets it opens."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.async_api import async_playwright
 
 from crawler import settings
 from tests.bench.harness import tree
+from tests.replica import Replica
 
 
 async def browser_command_line(executable: str) -> list[str]:
@@ -43,3 +45,31 @@ def test_the_last_of_each_shared_switch_keeps_playwrights_values_and_adds_ours(c
         effective, earlier = set(given[-1]), {value for occurrence in given[:-1] for value in occurrence}
         assert earlier <= effective, f"--{switch}: Playwright's {sorted(earlier - effective)} would be dropped"
         assert set(ours) <= effective
+
+
+async def targets_and_renderers(executable: str, url: str) -> tuple[list[str], int]:
+    """The targets the browser holds, and its renderer processes, with two pages open on `url` as a
+    crawl's two render slots leave them."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**{**settings.PLAYWRIGHT_LAUNCH_OPTIONS,
+                                                      "executable_path": executable})
+        try:
+            context = await browser.new_context()
+            pages = [await context.new_page() for _ in range(settings.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT)]
+            await asyncio.gather(*(page.goto(url) for page in pages))
+            cdp = await browser.new_browser_cdp_session()
+            targets = [f"{t['type']} {t['url']}" for t in (await cdp.send("Target.getTargets"))["targetInfos"]]
+            renderers = sum("--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                            for pid in tree(os.getpid()))
+            return targets, renderers
+        finally:
+            await browser.close()
+
+
+@pytest.mark.browser
+def test_pages_share_one_renderer_and_no_browser_ui_is_opened(chromium_path: str, replica: Replica) -> None:
+    # Chromium 156 opens the omnibox's WebUI popups for every tab, headless too: a renderer of ≈80 MB
+    url = replica.base_url + "/"
+    targets, renderers = asyncio.run(targets_and_renderers(chromium_path, url))
+    assert targets == [f"page {url}"] * settings.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT
+    assert renderers == 1
