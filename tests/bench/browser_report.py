@@ -64,11 +64,10 @@ def run() -> None:
     ratios = [lean / stock for lean, stock in zip(peaks["lean"], peaks["stock"], strict=True)]
     report(f"browser: {ARTICLES:,}-article replica crawled {ROUNDS}× with each setting, alternately", [
         ("pages rendered per crawl", f"{rendered:,}"),
-        ("peak PSS, Chromium and Playwright's driver, stock (each round)", " / ".join(f"{v:,.0f}" for v in peaks["stock"]) + " MB"),
-        ("peak PSS, Chromium and Playwright's driver, lean (each round)", " / ".join(f"{v:,.0f}" for v in peaks["lean"]) + " MB"),
-        ("peak PSS of Chromium alone, stock / lean (each round)",
-         ", ".join(f"{stock:,.0f} / {lean:,.0f}" for stock, lean in zip(chromium["stock"], chromium["lean"], strict=True))
-         + " MB"),
+        *((f"peak PSS, Chromium and Playwright's driver, {name} (each round)",
+           " / ".join(f"{v:,.0f}" for v in peaks[name]) + " MB") for name in VARIANTS),
+        *((f"peak PSS, Chromium alone, {name} (each round)",
+           " / ".join(f"{v:,.0f}" for v in chromium[name]) + " MB") for name in VARIANTS),
         ("lean / stock, per round (median)", " / ".join(f"{r:.2f}" for r in ratios)
          + f" ({statistics.median(ratios):.2f})"),
         ("crawl seconds, stock / lean (medians)",
