@@ -20,7 +20,7 @@ from tests.bench.crawl_report import crawl_once
 from tests.bench.harness import replica_process, report
 
 ARTICLES = 2000
-ROUNDS = 2
+ROUNDS = 3
 STOCK_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-first-run"]
 VARIANTS = {
