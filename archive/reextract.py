@@ -253,36 +253,9 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
     extractions by `version` and compared with what it has: the report counts the difference, and a
     writing run applies it."""
     fresh = {e.fetch_id: e for e in extracted}
-    stored = {row.fetch_id: row for row in session.execute(
-        select(Extraction.id, Extraction.fetch_id, Extraction.ok, Extraction.fingerprint)
-        .where(Extraction.parser_version == version, Extraction.fetch_id.in_(list(fresh))))} if fresh else {}
-    new = [e for fetch_id, e in fresh.items() if fetch_id not in stored]  # a concurrent run may have added some
-    if write and new:
-        session.connection().execute(insert(Extraction), [
-            {"fetch_id": e.fetch_id, "parser_version": version, "ok": e.ok, "fingerprint": e.fingerprint,
-             "flags": e.flags, "fields": e.fields} for e in new])
+    new = _new_extractions(session, fresh, version, write)
     report.extractions_written += len(new)
-    candidates: dict[int, list[Candidate]] = defaultdict(list)
-    rows = session.execute(
-        select(Fetch.article_id, Fetch.id, Fetch.fetched_at, Extraction.id, Extraction.ok, Extraction.fingerprint)
-        .join(Extraction, Extraction.fetch_id == Fetch.id)
-        .where(Fetch.article_id.in_(article_ids), Extraction.parser_version == version)
-        .order_by(Fetch.article_id, Fetch.fetched_at, Fetch.id))
-    seen: set[int] = set()
-    for article_id, fetch_id, fetched_at, extraction_id, ok, fingerprint in rows:
-        assert article_id is not None
-        candidates[article_id].append(Candidate(fetch_id, fetched_at, extraction_id, ok, fingerprint))
-        seen.add(fetch_id)
-    if not write:  # what a writing run would have added
-        when: dict[int, datetime] = {fetch_id: at for fetch_id, at in session.execute(
-            select(Fetch.id, Fetch.fetched_at).where(Fetch.id.in_([e.fetch_id for e in new])))} if new else {}
-        owner: dict[int, int] = {fetch_id: article_id for fetch_id, article_id in session.execute(
-            select(Fetch.id, Fetch.article_id).where(Fetch.id.in_(list(when)))) if article_id is not None}
-        for e in new:
-            if e.fetch_id not in seen:
-                candidates[owner[e.fetch_id]].append(Candidate(e.fetch_id, when[e.fetch_id], None, e.ok, e.fingerprint))
-        for found in candidates.values():
-            found.sort(key=lambda c: (c.fetched_at, c.fetch_id))
+    candidates = _candidates(session, article_ids, version, unwritten=[] if write else new)
     current: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(select(Version.article_id, Version.extraction_id, Version.fingerprint)
                                .where(Version.article_id.in_(article_ids))
@@ -296,36 +269,84 @@ def _plan_batch(session: Session, report: Report, article_ids: list[int], extrac
         if c.fetch_id not in fresh and c.extraction_id is not None})
 
     def fields(candidate: Candidate) -> dict[str, Any]:
-        made = fresh.get(candidate.fetch_id)
-        return made.fields if made is not None else stored_fields.get(candidate.extraction_id, {})
+        if (made := fresh.get(candidate.fetch_id)) is not None:
+            return made.fields
+        assert candidate.extraction_id is not None  # only this batch's extractions go unwritten
+        return stored_fields.get(candidate.extraction_id, {})
 
     for article_id in article_ids:
         latest_before = stored_fields.get(current[article_id][-1].extraction_id, {}) if current[article_id] else {}
         latest_after = fields(wanted[article_id][-1]) if wanted[article_id] else {}
         _count(session, report, article_id, [v.fingerprint for v in current[article_id]],
                [c.fingerprint for c in wanted[article_id]], latest_before, latest_after)
-    if not rebuilt:
-        return
+    if rebuilt:
+        _rebuild(session, {a: wanted[a] for a in sorted(rebuilt)}, fields)
+
+
+def _new_extractions(session: Session, fresh: dict[int, Extracted], version: str, write: bool) -> list[Extracted]:
+    """This batch's extractions that `version` has not stored yet (a concurrent run may have stored some),
+    inserted when writing."""
+    stored = {fetch_id for (fetch_id,) in session.execute(
+        select(Extraction.fetch_id)
+        .where(Extraction.parser_version == version, Extraction.fetch_id.in_(list(fresh))))} if fresh else set()
+    new = [e for fetch_id, e in fresh.items() if fetch_id not in stored]
+    if write and new:
+        session.connection().execute(insert(Extraction), [
+            {"fetch_id": e.fetch_id, "parser_version": version, "ok": e.ok, "fingerprint": e.fingerprint,
+             "flags": e.flags, "fields": e.fields} for e in new])
+    return new
+
+
+def _candidates(session: Session, article_ids: list[int], version: str,
+                unwritten: list[Extracted]) -> dict[int, list[Candidate]]:
+    """Each article's extractions by `version`, in fetch order; in a dry run, with what a writing run
+    would have added (`unwritten`)."""
+    candidates: dict[int, list[Candidate]] = defaultdict(list)
+    rows = session.execute(
+        select(Fetch.article_id, Fetch.id, Fetch.fetched_at, Extraction.id, Extraction.ok, Extraction.fingerprint)
+        .join(Extraction, Extraction.fetch_id == Fetch.id)
+        .where(Fetch.article_id.in_(article_ids), Extraction.parser_version == version)
+        .order_by(Fetch.article_id, Fetch.fetched_at, Fetch.id))
+    seen: set[int] = set()
+    for article_id, fetch_id, fetched_at, extraction_id, ok, fingerprint in rows:
+        assert article_id is not None
+        candidates[article_id].append(Candidate(fetch_id, fetched_at, extraction_id, ok, fingerprint))
+        seen.add(fetch_id)
+    if unwritten:
+        fetches = {fetch_id: (article_id, at) for fetch_id, article_id, at in session.execute(
+            select(Fetch.id, Fetch.article_id, Fetch.fetched_at).where(Fetch.id.in_([e.fetch_id for e in unwritten])))
+            if article_id is not None}
+        for e in unwritten:
+            if e.fetch_id not in seen:
+                article_id, at = fetches[e.fetch_id]
+                candidates[article_id].append(Candidate(e.fetch_id, at, None, e.ok, e.fingerprint))
+        for found in candidates.values():
+            found.sort(key=lambda c: (c.fetched_at, c.fetch_id))
+    return candidates
+
+
+def _rebuild(session: Session, wanted: dict[int, list[Candidate]],
+             fields: Callable[[Candidate], dict[str, Any]]) -> None:
+    """The articles' versions replaced by the planned ones, and their search text by their latest's."""
     conn = session.connection()  # Core statements: no ORM bookkeeping for rows that no object holds
-    conn.execute(delete(Version).where(Version.article_id.in_(rebuilt)))
+    conn.execute(delete(Version).where(Version.article_id.in_(list(wanted))))
     version_rows = [{"article_id": a, "number": n, "extraction_id": c.extraction_id, "fingerprint": c.fingerprint,
                      "seen_at": c.fetched_at, "title": fields(c).get("title", ""),
                      "published": published_of(fields(c))}
-                    for a in sorted(rebuilt) for n, c in enumerate(wanted[a], 1)]
+                    for a, planned in wanted.items() for n, c in enumerate(planned, 1)]
     if version_rows:
         conn.execute(INSERT_VERSION, version_rows)
     latest: dict[int, tuple[int, dict[str, Any]] | None] = {}
-    for article_id in sorted(rebuilt):
-        last = wanted[article_id][-1] if wanted[article_id] else None
-        written = last.extraction_id if last else None
-        assert last is None or written is not None  # a writing run has written every candidate
-        latest[article_id] = (written, fields(last)) if last and written else None
+    for article_id, planned in wanted.items():
+        last = planned[-1] if planned else None
+        assert last is None or last.extraction_id is not None  # a writing run has written every candidate
+        latest[article_id] = (last.extraction_id, fields(last)) if last and last.extraction_id else None
     search_index.reindex(session, latest)
 
 
-def _stored_fields(session: Session, extraction_ids: set[int | None]) -> dict[int | None, dict[str, Any]]:
-    found: dict[int | None, dict[str, Any]] = {}
-    for chunk in _batches(sorted(i for i in extraction_ids if i is not None), 500):
+def _stored_fields(session: Session, extraction_ids: set[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _batches(sorted(extraction_ids), 500):
         found.update((i, dict(f or {})) for i, f in session.execute(
             select(Extraction.id, Extraction.fields).where(Extraction.id.in_(chunk))))
     return found

@@ -88,6 +88,7 @@ class CrawlConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> CrawlConfig:
         since = settings.get("DDDN_SINCE")
+        browser = settings.getbool("DDDN_BROWSER")
         return cls(
             base=settings["DDDN_BASE_URL"].rstrip("/"),
             rules=rules_from_settings(settings),
@@ -101,10 +102,9 @@ class CrawlConfig:
             since=parse_iso(since) if since else None,
             sections=tuple(s.strip().strip("/") for s in settings.get("DDDN_SECTIONS", "").split(",") if s.strip()),
             browser_urls=re.compile(settings.get("DDDN_BROWSER_URL_PATTERNS") or NEVER.pattern)
-            if settings.getbool("DDDN_BROWSER") else NEVER,
+            if browser else NEVER,
             db_url=settings["ARCHIVE_DB_URL"],
-            chromium=settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "")
-            if settings.getbool("DDDN_BROWSER") else "",
+            chromium=settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path", "") if browser else "",
         )
 
     @property

@@ -1,5 +1,10 @@
-"""Keeping the search index in step: `update` runs inside ingest's transaction for every article whose
-latest version or status changed; `rebuild` starts the index afresh from the versions.
+"""Keeping the search index in step, inside the transaction that changes the versions. One writer per
+kind of change, because each knows something the others would have to look up:
+- `update`: one article after a one-at-a-time ingest (prepared statements; the latest may be given);
+- `update_many`: the articles of a set-wise append, whose latest extractions are new, so never indexed;
+- `reindex`: articles whose versions re-extraction rebuilt, whose latest may be indexed already;
+- `rebuild`: the whole index afresh from the versions (`archive index rebuild`, and archives made before
+  the index).
 
 On SQLite the FTS5 table is contentless and append-only: one row per indexed extraction (extractions
 never change), and `search_docs` names the one that is each article's latest. A superseded row stays in
