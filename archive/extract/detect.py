@@ -15,6 +15,7 @@ from archive.extract.pages.legacy import LegacyPage
 PAGES: tuple[type[Page], ...] = (EmagazinePage, CurrentPage, LegacyPage)
 NOT_FOUND_MARKERS = ("div.page-404", "div.c-page-404")
 NOT_FOUND_TEXT = ("không tìm thấy trang", "page not found")
+NOT_FOUND_CLASSES = tuple(f'class="{m.split(".")[-1]}"'.encode() for m in NOT_FOUND_MARKERS)  # for `triage`
 
 
 def detect(doc: HtmlElement, raw: str) -> tuple[type[Page] | None, bool]:
@@ -35,7 +36,7 @@ def triage(body: bytes) -> str | None:
     if not body.strip():
         return "empty"
     head = body[:400_000]
-    if any(f'class="{m.split(".")[-1]}"'.encode() in head for m in NOT_FOUND_MARKERS):
+    if any(marker in head for marker in NOT_FOUND_CLASSES):
         return "soft_404"
     if b'id="emag-root"' in head and b'class="emag-content"' not in head:  # the script names it too
         return "needs_browser"
