@@ -37,7 +37,7 @@ class GenericPage(Page):
     @cached_property
     def lines(self) -> list[str]:
         """trafilatura's text of the page, cleaned by our noise rules. trafilatura works on a copy of the
-        tree it is given (a second copy here cost a tenth of the fallback's own time)."""
+        tree it is given, so the page's own tree is handed over as it is."""
         result = trafilatura.bare_extraction(self.doc, url=self.url, with_metadata=False,
                                              include_comments=False, include_tables=True, fast=True)
         text = (result.get("text") if isinstance(result, dict) else result.text) if result is not None else None
