@@ -7,27 +7,36 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser, async_playwright
 
 from crawler import settings
 from tests.bench.harness import tree
 from tests.replica import Replica
 
 
-async def browser_command_line(executable: str) -> list[str]:
+@asynccontextmanager
+async def launched(executable: str) -> AsyncIterator[Browser]:
+    """Chromium as the crawl launches it."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**{**settings.PLAYWRIGHT_LAUNCH_OPTIONS,
                                                       "executable_path": executable})
         try:
-            for pid in tree(os.getpid()):
-                argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-                if "--remote-debugging-pipe" in argv and not any(a.startswith("--type=") for a in argv):
-                    return argv
+            yield browser
         finally:
             await browser.close()
+
+
+async def browser_command_line(executable: str) -> list[str]:
+    async with launched(executable):
+        for pid in tree(os.getpid()):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+            if "--remote-debugging-pipe" in argv and not any(a.startswith("--type=") for a in argv):
+                return argv
     raise AssertionError("no browser process found")
 
 
@@ -50,20 +59,15 @@ def test_the_last_of_each_shared_switch_keeps_playwrights_values_and_adds_ours(c
 async def targets_and_renderers(executable: str, url: str) -> tuple[list[str], int]:
     """The targets the browser holds, and its renderer processes, with two pages open on `url` as a
     crawl's two render slots leave them."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**{**settings.PLAYWRIGHT_LAUNCH_OPTIONS,
-                                                      "executable_path": executable})
-        try:
-            context = await browser.new_context()
-            pages = [await context.new_page() for _ in range(settings.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT)]
-            await asyncio.gather(*(page.goto(url) for page in pages))
-            cdp = await browser.new_browser_cdp_session()
-            targets = [f"{t['type']} {t['url']}" for t in (await cdp.send("Target.getTargets"))["targetInfos"]]
-            renderers = sum("--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-                            for pid in tree(os.getpid()))
-            return targets, renderers
-        finally:
-            await browser.close()
+    async with launched(executable) as browser:
+        context = await browser.new_context()
+        pages = [await context.new_page() for _ in range(settings.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT)]
+        await asyncio.gather(*(page.goto(url) for page in pages))
+        cdp = await browser.new_browser_cdp_session()
+        targets = [f"{t['type']} {t['url']}" for t in (await cdp.send("Target.getTargets"))["targetInfos"]]
+        renderers = sum("--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                        for pid in tree(os.getpid()))
+        return targets, renderers
 
 
 @pytest.mark.browser
