@@ -4,13 +4,14 @@ Chromium grows with every page it renders: caches, a renderer process per site i
 Our handler is scrapy-playwright's with these habits added:
 - a page is kept open after its render and used for the next one: a new page costs Chromium a frame
   tree and often a renderer process, half of a render's CPU on a small page;
-- every `DDDN_BROWSER_RECYCLE_PAGES` renders, its contexts are closed once no page is in flight (each
-  page open goes with its context), so what a context accumulated goes with it;
+- every `DDDN_BROWSER_RECYCLE_PAGES` renders, the browser is closed once no page is in flight, so what
+  it accumulated goes with it, and the next render launches a new one. (Closing only the context would
+  do, but Chromium in `--single-process` mode dies when a second context opens a page);
 - after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
   a fresh one;
 - it loads the page and its scripts' data, nothing else (`abort_request`);
 - Playwright's Node.js driver starts with `DDDN_BROWSER_DRIVER_NODE_OPTIONS` (a small young generation).
-The launch flags in settings cap renderer processes and turn off what a crawler never uses.
+The launch flags in settings keep Chromium to one process and turn off what a crawler never uses.
 """
 
 from __future__ import annotations
@@ -106,26 +107,28 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         return response
 
     async def _settle(self) -> None:
-        """Between renders: recycle the contexts if due, and arm the quiet-spell timer."""
-        if self.recycle_pages and self.since_recycle >= self.recycle_pages:
-            async with self.closing:
-                if self.in_flight == 0:  # a render may have started while we waited
-                    self.since_recycle = 0
-                    await self._close_contexts()
-                    self.stats.inc_value("dddn/browser/recycled")
+        """Between renders: restart the browser if due, and arm the quiet-spell timer."""
+        if self.recycle_pages and self.since_recycle >= self.recycle_pages and await self._shut_browser():
+            self.since_recycle = 0
+            self.stats.inc_value("dddn/browser/recycled")
         if self.idle_seconds > 0:
             loop = asyncio.get_running_loop()
-            self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_browser()))
+            self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_idle()))
+
+    async def _shut_idle(self) -> None:
+        if await self._shut_browser():
+            self.stats.inc_value("dddn/browser/shut_idle")
 
     async def _close_contexts(self) -> None:
         self.spare_pages.clear()  # closed with their contexts
         with suppress(PlaywrightError):  # each context's close callback forgets it
             await asyncio.gather(*[w.context.close() for w in list(self.context_wrappers.values())])
 
-    async def _shut_browser(self) -> None:
+    async def _shut_browser(self) -> bool:
+        """Closes the browser unless a render is in flight (one may have started while we waited)."""
         async with self.closing, self.browser_launch_lock:
             if self.in_flight or not hasattr(self, "browser"):
-                return
+                return False
             browser = self.browser
             # Forget it before closing: the next render then launches a new browser at once, and the
             # handler's own disconnect callback cannot drop that new one.
@@ -134,4 +137,4 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
             del self.browser
             with suppress(PlaywrightError):
                 await browser.close()
-            self.stats.inc_value("dddn/browser/shut_idle")
+            return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from tests.archive.feed import record, write_warc
+from tests.bench.harness import tree
 from tests.conftest import LEGACY_NOW
 from tests.crawler.harness import (
     all_runs,
@@ -176,6 +179,42 @@ def test_script_built_articles_are_rendered_and_archived(tmp_path: Path, chromiu
     counts = last_run(db).counts
     assert counts["browser_pages"] == len(emag)
     assert counts["pages"] - counts["browser_pages"] > 10 * counts["browser_pages"], "the browser only where needed"
+
+
+def kill_browser_when_rendering(crawl: subprocess.Popen[bytes], log: Path) -> threading.Thread:
+    """SIGKILLs the crawl's Chromium as soon as its log says a page is loading (the crawl logs at DEBUG)."""
+    def watch() -> None:
+        while crawl.poll() is None and "(resource type: document)" not in log.read_text(errors="replace"):
+            time.sleep(0.01)
+        for pid in tree(crawl.pid):
+            with suppress(OSError):
+                if b"--remote-debugging-pipe" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                    os.kill(pid, signal.SIGKILL)
+    thread = threading.Thread(target=watch)
+    thread.start()
+    return thread
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_browser_that_dies_mid_crawl_is_relaunched_and_its_renders_retried(tmp_path: Path,
+                                                                            chromium_path: str) -> None:
+    # one process for the whole browser (--single-process): a page that crashes takes all of it
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    log = tmp_path / "crawl.log"
+    with Replica(articles=200, seed=36) as rep:
+        emag = [sid for sid, t in live(rep).items() if t["kind"] == "emagazine"]
+        crawling = start_crawl(rep, db, log, DDDN_BROWSER_IDLE_SECONDS="0", LOG_LEVEL="DEBUG")
+        killer = kill_browser_when_rendering(crawling, log)
+        assert crawling.wait(timeout=300) == 0, log.read_text()[-3000:]
+        killer.join()
+    output = log.read_text()
+    launches = re.search(r"'playwright/browser_count': (\d+)", output)
+    assert launches and int(launches[1]) >= 2, "a new browser was launched"
+    assert "Target closed, retrying" in output, "the kill hit a render, which scrapy-playwright retried"
+    found = archived(db)
+    assert all(("browser", 200) in [(r, s) for r, s, _ in found[sid]["fetches"]] for sid in emag)
+    assert last_run(db).counts["browser_pages"] == len(emag)
 
 
 @pytest.mark.slow
