@@ -87,7 +87,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The spider installs scrapy-playwright's handler for the scheme of DDDN_BASE_URL only: each handler
 # starts its own Playwright driver, and the site uses one scheme.
 DDDN_PLAYWRIGHT_HANDLER = "crawler.browser.LeanPlaywrightHandler"
-DDDN_BROWSER_RECYCLE_PAGES = 40  # renders after which the browser's contexts are closed and begun afresh
+DDDN_BROWSER_RECYCLE_PAGES = 40  # renders after which the browser is closed and launched afresh
 DDDN_BROWSER_IDLE_SECONDS = 30  # the browser is shut after this long with nothing to render (0: never)
 # V8 options for Playwright's Node.js driver, which holds every page's HTML on its way to us: a young
 # generation of 1 MB instead of 16 keeps it ~25 MB smaller ("": Node's defaults)
@@ -107,8 +107,8 @@ PLAYWRIGHT_OWN_SWITCHES = {
                        "availablePointerTypes=4"],
 }
 OUR_SWITCHES = {
-    # one renderer for the site's pages, and nothing a crawler never uses. Chromium 156's headless
-    # browser opens the omnibox's suggestion popups (WebUI pages) for every tab: a renderer of ≈80 MB.
+    # one site instance for the site's pages, and nothing a crawler never uses. Chromium 156's headless
+    # browser opens the omnibox's suggestion popups (WebUI pages) for every tab: ≈80 MB.
     "disable-features": ["site-per-process", "IsolateOrigins", "Translate", "WebUIOmniboxPopup",
                          "WebUIOmniboxAimPopup"],
     # the network service inside the browser process instead of a utility process of its own
@@ -131,7 +131,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
              *(f"--{name}={','.join(PLAYWRIGHT_OWN_SWITCHES[name] + ours)}" for name, ours in OUR_SWITCHES.items())],
 }
 PLAYWRIGHT_MAX_CONTEXTS = 1  # one, always: in --single-process mode Chromium dies when a second context opens a page
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2  # each page open in parallel costs the renderer ≈20–40 MB; 2 cost no time here
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2  # each page open in parallel costs the browser ≈20–40 MB; 2 cost no time here
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"
 
