@@ -4,8 +4,8 @@ Chromium grows with every page it renders: caches, a renderer process per site i
 Our handler is scrapy-playwright's with these habits added:
 - a page is kept open after its render and used for the next one: a new page costs Chromium a frame
   tree and often a renderer process, half of a render's CPU on a small page;
-- every `DDDN_BROWSER_RECYCLE_PAGES` renders, the browser is closed once no page is in flight, so what
-  it accumulated goes with it, and the next render launches a new one. (Closing only the context would
+- every `DDDN_BROWSER_RECYCLE_PAGES` renders, the browser is closed as soon as the renders in flight are
+  done, so what it accumulated goes with it, and the next render launches a new one. (Closing only the context would
   do, but Chromium in `--single-process` mode dies when a second context opens a page);
 - after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
   a fresh one;
@@ -49,8 +49,10 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         self.slots = asyncio.Semaphore(crawler.settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") or 1)
         self.since_recycle = 0
         self.idle_timer: asyncio.TimerHandle | None = None
-        # Held while contexts or the browser are being closed: no render starts on one that is going away.
+        # Held while the browser is being closed: no render starts on one that is going away.
         self.closing = asyncio.Lock()
+        self.drained = asyncio.Event()  # set while no render is in flight
+        self.drained.set()
 
     async def _launch(self) -> None:
         # The driver is spawned here with this process's environment, read at that moment: the options
@@ -73,13 +75,15 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         async with self.slots:
             async with self.closing:
                 self.in_flight += 1
+                self.drained.clear()
             try:
                 return await self._render(request, spider)
             finally:
                 self.in_flight -= 1
                 self.since_recycle += 1
                 if self.in_flight == 0:
-                    await self._settle()
+                    self.drained.set()
+                await self._settle()
 
     async def _render(self, request: Request, spider: Any) -> Response:
         """scrapy-playwright's render, on a spare page when there is one; the page is kept afterwards,
@@ -107,27 +111,35 @@ class LeanPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[mi
         return response
 
     async def _settle(self) -> None:
-        """Between renders: restart the browser if due, and arm the quiet-spell timer."""
-        if self.recycle_pages and self.since_recycle >= self.recycle_pages and await self._shut_browser():
-            self.since_recycle = 0
-            self.stats.inc_value("dddn/browser/recycled")
-        if self.idle_seconds > 0:
+        """After a render: restart the browser if due, and arm the quiet-spell timer once none is in flight.
+        A restart waits for the renders in flight and lets none start meanwhile: a crawl keeps its render
+        slots busy, and a restart that waited for a quiet moment would never come."""
+        if self.recycle_pages and self.since_recycle >= self.recycle_pages:
+            async with self.closing:
+                await self.drained.wait()
+                if self.since_recycle >= self.recycle_pages and await self._close_browser():
+                    self.since_recycle = 0
+                    self.stats.inc_value("dddn/browser/recycled")
+        if self.idle_seconds > 0 and self.in_flight == 0:
+            if self.idle_timer is not None:
+                self.idle_timer.cancel()
             loop = asyncio.get_running_loop()
             self.idle_timer = loop.call_later(self.idle_seconds, lambda: loop.create_task(self._shut_idle()))
 
     async def _shut_idle(self) -> None:
-        if await self._shut_browser():
-            self.stats.inc_value("dddn/browser/shut_idle")
+        async with self.closing:
+            if self.in_flight == 0 and await self._close_browser():
+                self.stats.inc_value("dddn/browser/shut_idle")
 
     async def _close_contexts(self) -> None:
         self.spare_pages.clear()  # closed with their contexts
         with suppress(PlaywrightError):  # each context's close callback forgets it
             await asyncio.gather(*[w.context.close() for w in list(self.context_wrappers.values())])
 
-    async def _shut_browser(self) -> bool:
-        """Closes the browser unless a render is in flight (one may have started while we waited)."""
-        async with self.closing, self.browser_launch_lock:
-            if self.in_flight or not hasattr(self, "browser"):
+    async def _close_browser(self) -> bool:
+        """Closes the browser, if one is running; the caller holds `closing`, with no render in flight."""
+        async with self.browser_launch_lock:
+            if not hasattr(self, "browser"):
                 return False
             browser = self.browser
             # Forget it before closing: the next render then launches a new browser at once, and the
