@@ -36,6 +36,7 @@ __all__ = ["PARSER_VERSION", "Article", "extract", "triage"]
 def extract(body: bytes | str, url: str, headers: Mapping[str, str] | None = None,
             fetched_at: datetime | None = None, rules: UrlRules = DEFAULT_RULES) -> Article:
     """Never raises on bad input: what went wrong is in `flags`."""
+    noise.forget()
     flags: list[str] = []
     try:
         text, truncated = (body, False) if isinstance(body, str) else decode_html(body, headers)

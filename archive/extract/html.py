@@ -64,18 +64,6 @@ def first_text(root: HtmlElement, *selectors: str) -> str:
     return ""
 
 
-META = etree.XPath("//meta[@name=$name or @property=$name or @itemprop=$name]")
-
-
-def meta(root: HtmlElement, *names: str) -> str:
-    """The first non-empty <meta> content among `name=` or `property=` names."""
-    for name in names:
-        for el in META(root, name=name):
-            if value := clean(el.get("content")):
-                return value
-    return ""
-
-
 def absolute(base: str, href: str | None) -> str:
     if not href:
         return ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from lxml.html import HtmlElement
 
@@ -179,6 +179,9 @@ def strip_link_boxes(root: HtmlElement) -> None:
             box.drop_tree()
 
 
+# A page's texts are checked more than once (the generic page checks trafilatura's lines, then the blocks
+# of the container they were found in, mostly the same paragraphs), so the checks remember one page's.
+@lru_cache(maxsize=1024)
 def cut_noise(text: str) -> str:
     """`text` with what the CUT rules match cut out (the SQL echo), wherever it landed."""
     folded = text.casefold()
@@ -188,6 +191,7 @@ def cut_noise(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def is_noise_line(text: str) -> bool:
     """A whole block that is noise: a footer or widget caption that slipped into the article."""
     folded = text.casefold()
@@ -198,3 +202,10 @@ def find_noise(text: str) -> list[str]:
     """Names of the rules whose patterns still match somewhere in `text`."""
     folded = text.casefold()
     return [rule.name for rule in ALL_RULES.candidates(folded) if rule.search(text, folded)]
+
+
+def forget() -> None:
+    """Empties the checks' memory. `extract` calls it first: the memory holds one page's texts, and a
+    page extracted twice costs twice."""
+    cut_noise.cache_clear()
+    is_noise_line.cache_clear()

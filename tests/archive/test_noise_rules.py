@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from archive.extract import noise
+from archive.extract import extract, noise
 from archive.extract.blocks import read_body
 from archive.urls import DEFAULT_RULES
 
@@ -112,3 +112,13 @@ def test_inline_related_links_inside_a_box_stay_related_links() -> None:
         create_parent="div")
     body = read_body(container, "https://diendandoanhnghiep.vn/", DEFAULT_RULES)
     assert [link.title for link in body.related] == ["Thanh Hóa hiến kế"]
+
+
+def test_the_checks_remember_one_pages_texts_only() -> None:
+    # each extraction starts with an empty memory: a page extracted twice costs twice, and a long run's
+    # memory holds one page
+    page = "<html><body><article><h1>Tiêu đề</h1>" + ARTICLE * 3 + "<p>Quảng cáo</p></article></body></html>"
+    extract(page.encode(), "https://diendandoanhnghiep.vn/a-1.html")
+    assert noise.is_noise_line.cache_info().currsize > 0
+    extract(b"", "https://diendandoanhnghiep.vn/a-2.html")
+    assert noise.is_noise_line.cache_info().currsize == 0 and noise.cut_noise.cache_info().currsize == 0

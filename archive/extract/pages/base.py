@@ -27,7 +27,6 @@ from archive.extract.html import (
     ld_date,
     ld_names,
     ld_text,
-    meta,
     select,
     text_of,
 )
@@ -84,13 +83,13 @@ class Page:
 
     @field
     def title(self) -> str:
-        return (first_text(self.scope, *self.title_selectors) or meta(self.doc, "og:title")
+        return (first_text(self.scope, *self.title_selectors) or self.meta("og:title")
                 or ld_text(self.article_ld.get("headline")) or first_text(self.region, "h1")
                 or first_text(self.doc, "h1", "title"))
 
     @field
     def lead(self) -> str:
-        text = (first_text(self.scope, *self.lead_selectors) or meta(self.doc, "description", "og:description")
+        text = (first_text(self.scope, *self.lead_selectors) or self.meta("description", "og:description")
                 or first_text(self.region, *LEAD_SELECTORS))
         return DATELINE.sub("", text)
 
@@ -102,27 +101,27 @@ class Page:
         if text:
             return split_names(text)
         return unique(n for name in ld_names(self.article_ld.get("author")) for n in split_names(name)) or (
-            split_names(meta(self.doc, "author", "article:author")))
+            split_names(self.meta("author", "article:author")))
 
     @field
     def published(self) -> datetime | None:
         return self.plausible(
             dates.parse_any(ld_date(self.article_ld.get("datePublished"))),
-            dates.parse_any(meta(self.doc, "article:published_time", "datePublished", "pubdate")),
+            dates.parse_any(self.meta("article:published_time", "datePublished", "pubdate")),
             dates.parse_visible(first_text(self.scope, *self.date_selectors)) if self.date_selectors else None,
         ) or self.plausible(conventions.header_date(self.region))  # the scan only when nothing better
 
     @field
     def updated(self) -> datetime | None:
         return self.plausible(dates.parse_any(ld_date(self.article_ld.get("dateModified"))),
-                              dates.parse_any(meta(self.doc, "article:modified_time", "dateModified")))
+                              dates.parse_any(self.meta("article:modified_time", "dateModified")))
 
     @field
     def section_path(self) -> list[str]:
         names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
         names = names or ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList")) or conventions.breadcrumbs(self.doc)
         names = [n for n in names if n and n.casefold() not in HOME_CRUMBS]
-        return names or ([s] if (s := meta(self.doc, "article:section")) else [])
+        return names or ([s] if (s := self.meta("article:section")) else [])
 
     @field
     def section(self) -> str:
@@ -136,8 +135,7 @@ class Page:
                 return unique(found)
         if found := conventions.tags_in(self.region):
             return found
-        tags = [clean(el.get("content")) for el in self.doc.xpath('//meta[@property="article:tag"]')]
-        return unique(t for t in tags if t) or conventions.keywords(meta(self.doc, "news_keywords", "keywords"))
+        return unique(self.metas.get("article:tag", [])) or conventions.keywords(self.meta("news_keywords", "keywords"))
 
     @field
     def blocks(self) -> list[Block]:
@@ -157,13 +155,28 @@ class Page:
 
     @field
     def language(self) -> str:
-        return (self.doc.get("lang") or meta(self.doc, "og:locale") or "vi").split("-")[0].split("_")[0].lower()
+        return (self.doc.get("lang") or self.meta("og:locale") or "vi").split("-")[0].split("_")[0].lower()
 
     @field
     def flags(self) -> list[str]:
         return []
 
     # -- shared work ---------------------------------------------------------------------------
+    @cached_property
+    def metas(self) -> dict[str, list[str]]:
+        """Every non-empty <meta> content by its `name`, `property` or `itemprop`, in page order: one walk
+        of the page for all the names the fields ask for."""
+        found: dict[str, list[str]] = {}
+        for el in self.doc.iter("meta"):
+            if value := clean(el.get("content")):
+                for key in dict.fromkeys(k for k in (el.get("name"), el.get("property"), el.get("itemprop")) if k):
+                    found.setdefault(key, []).append(value)
+        return found
+
+    def meta(self, *names: str) -> str:
+        """The first <meta> content among the names, in the order they are given."""
+        return next((self.metas[name][0] for name in names if name in self.metas), "")
+
     @cached_property
     def head(self) -> HtmlElement:
         found = self.doc.find("head")
