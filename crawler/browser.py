@@ -5,8 +5,8 @@ Our handler is scrapy-playwright's with these habits added:
 - a page is kept open after its render and used for the next one: a new page costs Chromium a frame
   tree and often a renderer process, half of a render's CPU on a small page;
 - every `DDDN_BROWSER_RECYCLE_PAGES` renders, the browser is closed as soon as the renders in flight are
-  done, so what it accumulated goes with it, and the next render launches a new one. (Closing only the context would
-  do, but Chromium in `--single-process` mode dies when a second context opens a page);
+  done, so what it accumulated goes with it, and the next render launches a new one (closing only the
+  context would do, but Chromium in `--single-process` mode dies when a second context opens a page);
 - after `DDDN_BROWSER_IDLE_SECONDS` with no render, the browser itself is shut; the next render starts
   a fresh one;
 - it loads the page and its scripts' data, nothing else (`abort_request`);

@@ -135,7 +135,8 @@ class Page:
                 return unique(found)
         if found := conventions.tags_in(self.region):
             return found
-        return unique(self.metas.get("article:tag", [])) or conventions.keywords(self.meta("news_keywords", "keywords"))
+        return (unique(self.metas.get("article:tag", []))
+                or conventions.keywords(self.meta("news_keywords", "keywords")))
 
     @field
     def blocks(self) -> list[Block]:
