@@ -69,6 +69,19 @@ def tree(pid: int) -> list[int]:
     return out
 
 
+def chromium_processes(pid: int) -> list[tuple[int, str, list[str]]]:
+    """The Chromium processes below `pid`, as (pid, kind, command line): kind "browser" for the one
+    Playwright talks to over a pipe, else its `--type`. Chromium rewrites its children's titles, so a
+    child's command line is one string: every command line is split on NULs and spaces alike."""
+    argvs: dict[int, list[str]] = {}
+    for p in tree(pid):
+        with contextlib.suppress(OSError):
+            argvs[p] = Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split()
+    binary = next((argv[0] for argv in argvs.values() if "--remote-debugging-pipe" in argv), None)
+    return [(p, next((a.split("=", 1)[1] for a in argv if a.startswith("--type=")), "browser"), argv)
+            for p, argv in argvs.items() if binary is not None and argv[:1] == [binary]]
+
+
 def status_bytes(text: str, field: str) -> int:
     """A "<field> <n> kB" line of a /proc status or smaps file, in bytes."""
     return int(next((line.split()[1] for line in text.splitlines() if line.startswith(field)), "0")) * 1024

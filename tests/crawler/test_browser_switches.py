@@ -9,13 +9,12 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from crawler import settings
-from tests.bench.harness import tree
+from tests.bench.harness import chromium_processes
 from tests.replica import Replica
 
 
@@ -33,11 +32,7 @@ async def launched(executable: str) -> AsyncIterator[Browser]:
 
 async def browser_command_line(executable: str) -> list[str]:
     async with launched(executable):
-        for pid in tree(os.getpid()):
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-            if "--remote-debugging-pipe" in argv and not any(a.startswith("--type=") for a in argv):
-                return argv
-    raise AssertionError("no browser process found")
+        return next(argv for _, kind, argv in chromium_processes(os.getpid()) if kind == "browser")
 
 
 def values(argv: list[str], switch: str) -> list[list[str]]:
@@ -65,12 +60,7 @@ async def targets_and_processes(executable: str, url: str) -> tuple[list[str], l
         await asyncio.gather(*(page.goto(url) for page in pages))
         cdp = await browser.new_browser_cdp_session()
         targets = [f"{t['type']} {t['url']}" for t in (await cdp.send("Target.getTargets"))["targetInfos"]]
-        # Chromium rewrites its children's titles: their cmdline is one string, its words split by spaces
-        argvs = [Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split()
-                 for pid in tree(os.getpid())]
-        binary = next(argv[0] for argv in argvs if "--remote-debugging-pipe" in argv)
-        kinds = [next((a.split("=", 1)[1] for a in argv if a.startswith("--type=")), "browser")
-                 for argv in argvs if argv[:1] == [binary]]
+        kinds = [kind for _, kind, _ in chromium_processes(os.getpid())]
         return targets, kinds
 
 

@@ -9,7 +9,6 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from tests.archive.feed import record, write_warc
-from tests.bench.harness import tree
+from tests.bench.harness import chromium_processes
 from tests.conftest import LEGACY_NOW
 from tests.crawler.harness import (
     all_runs,
@@ -200,12 +199,13 @@ def test_the_browser_is_restarted_on_schedule_while_renders_keep_both_slots_busy
 def kill_browser_when_rendering(crawl: subprocess.Popen[bytes], log: Path) -> threading.Thread:
     """SIGKILLs the crawl's Chromium as soon as its log says a page is loading (the crawl logs at DEBUG)."""
     def watch() -> None:
-        while crawl.poll() is None and "(resource type: document)" not in log.read_text(errors="replace"):
-            time.sleep(0.01)
-        for pid in tree(crawl.pid):
-            with suppress(OSError):
-                if b"--remote-debugging-pipe" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
-                    os.kill(pid, signal.SIGKILL)
+        marker, seen = "(resource type: document)", ""
+        with log.open(errors="replace") as lines:  # read as it grows, each part once
+            while crawl.poll() is None and marker not in (seen := seen[-len(marker):] + lines.read()):
+                time.sleep(0.01)
+        for pid, kind, _ in chromium_processes(crawl.pid):
+            if kind == "browser":
+                os.kill(pid, signal.SIGKILL)
     thread = threading.Thread(target=watch)
     thread.start()
     return thread
