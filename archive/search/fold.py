@@ -15,6 +15,10 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
 # The Unicode blocks of combining diacritical marks (Vietnamese uses the first).
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# The eight marks Vietnamese writes (circumflex, acute, dot below, grave, horn, hook above, breve, tilde).
+# Nearly every word carries one, which makes a regex substitution slow (one match each); `str.replace`
+# removes each mark throughout at string speed, and the regex is left the rare others.
+_VIETNAMESE_MARKS = ("\u0302", "\u0301", "\u0323", "\u0300", "\u031b", "\u0309", "\u0306", "\u0303")
 
 
 @lru_cache(maxsize=4096)
@@ -27,7 +31,11 @@ def fold(text: str) -> str:
     speed of whole-string operations."""
     if text.isascii():
         return text.casefold()
-    return _MARKS.sub("", unicodedata.normalize("NFD", _letters(text))).casefold()
+    text = unicodedata.normalize("NFD", _letters(text))
+    for mark in _VIETNAMESE_MARKS:
+        if mark in text:
+            text = text.replace(mark, "")
+    return _MARKS.sub("", text).casefold()
 
 
 def _letters(text: str) -> str:

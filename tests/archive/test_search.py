@@ -283,3 +283,15 @@ def test_folding_a_text_is_folding_each_of_its_characters(value: str) -> None:
     folded, offsets = fold_with_offsets(nfc)
     assert fold(value) == folded == "".join(fold_char(c) for c in nfc)
     assert offsets == [n for n, c in enumerate(nfc) for _ in fold_char(c)]  # each folded character's source
+
+
+VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxy" + "áàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + " .,\u0301\u0323\u0302\u1dc4"))
+def test_folding_vietnamese_is_folding_each_of_its_characters(value: str) -> None:
+    """The same with Vietnamese, where nearly every word has a mark (`fold` removes its marks one by one),
+    loose marks among them."""
+    nfc = unicodedata.normalize("NFC", value)
+    assert fold(value) == "".join(fold_char(c) for c in nfc)
