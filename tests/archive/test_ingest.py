@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from archive.database import Archive
 from archive.ingest import Ingestor
@@ -107,6 +107,17 @@ def test_identical_bodies_are_stored_once(archive: Archive, replica: Replica) ->
     results = [ingestor.ingest(record(url)) for _ in range(3)]
     assert [r.new_body for r in results] == [True, False, False]
     assert count(archive, RawBody) == 1 and count(archive, Fetch) == 3
+
+
+def test_fields_are_stored_as_utf8_json_that_the_database_reads(archive: Archive, replica: Replica) -> None:
+    """Vietnamese as its letters, not \\u escapes (a third of the size), and still JSON to the database's own
+    functions, which the research views use."""
+    Ingestor(archive, replica_rules(replica)).ingest(record(live_urls(replica)[2]))
+    with archive.transaction(write=False) as s:
+        title = s.scalar(select(Extraction.fields["title"].as_string()))
+        stored = s.scalar(select(cast(Extraction.fields, String)))
+    assert title and not title.isascii()
+    assert stored and title in stored and "\\u" not in stored
 
 
 def test_not_modified_updates_last_seen_only(archive: Archive, replica: Replica) -> None:
