@@ -12,18 +12,19 @@ from functools import lru_cache
 
 # A word as SQLite's unicode61 tokenizer sees one: letters, marks and digits.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# The letters that are no letter plus a mark.
 _SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
 # The Unicode blocks of combining diacritical marks (Vietnamese uses the first).
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # The eight marks Vietnamese writes (circumflex, acute, dot below, grave, horn, hook above, breve, tilde).
 # Nearly every word carries one, which makes a regex substitution slow (one match each); `str.replace`
 # removes each mark throughout at string speed, and the regex is left the rare others.
-_VIETNAMESE_MARKS = ("\u0302", "\u0301", "\u0323", "\u0300", "\u031b", "\u0309", "\u0306", "\u0303")
+_VIETNAMESE_MARKS = dict.fromkeys(("\u0302", "\u0301", "\u0323", "\u0300", "\u031b", "\u0309", "\u0306", "\u0303"), "")
 
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
-    return _MARKS.sub("", unicodedata.normalize("NFD", _letters(char))).casefold()
+    return _MARKS.sub("", unicodedata.normalize("NFD", _replaced(char, _SPECIAL))).casefold()
 
 
 def fold(text: str) -> str:
@@ -31,17 +32,14 @@ def fold(text: str) -> str:
     speed of whole-string operations."""
     if text.isascii():
         return text.casefold()
-    text = unicodedata.normalize("NFD", _letters(text))
-    for mark in _VIETNAMESE_MARKS:
-        if mark in text:
-            text = text.replace(mark, "")
+    text = _replaced(unicodedata.normalize("NFD", _replaced(text, _SPECIAL)), _VIETNAMESE_MARKS)
     return _MARKS.sub("", text).casefold()
 
 
-def _letters(text: str) -> str:
-    """The letters that are no letter plus a mark, replaced one by one: `str.translate` with a table does
-    the same several times slower, and the index folds every page's text."""
-    for char, plain in _SPECIAL.items():
+def _replaced(text: str, table: dict[str, str]) -> str:
+    """Each character of `table` in `text` replaced by its value, one by one: `str.translate` with a table
+    does the same several times slower, and the index folds every page's text."""
+    for char, plain in table.items():
         if char in text:
             text = text.replace(char, plain)
     return text
