@@ -38,10 +38,22 @@ def load_parser(spec: str) -> Parser:
         parser = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise ParserError(f"cannot load the parser {spec}: {exc}") from None
-    if not callable(parser) or len(inspect.signature(parser).parameters) < 5:
+    if not callable(parser) or not _takes_five(parser):
         raise ParserError(f"{spec} is not a parser: it must take (body, url, headers, fetched_at, rules) as "
                           "archive.extract.extract does")
     return parser  # type: ignore[no-any-return]
+
+
+def _takes_five(parser: Callable[..., object]) -> bool:
+    """Whether the five arguments ingest passes bind to the parser's signature: `(body, url, headers,
+    fetched_at, rules)` and any wrapper's `(body, url, *args, **kwargs)` alike."""
+    try:
+        inspect.signature(parser).bind(b"", "", None, None, None)
+    except TypeError:
+        return False
+    except ValueError:  # a builtin without a signature: let it be tried
+        return True
+    return True
 
 
 def reported_version(parser: Parser, rules: UrlRules) -> str:

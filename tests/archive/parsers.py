@@ -28,3 +28,10 @@ def without_editors_note(body: bytes | str, url: str, headers: Mapping[str, str]
 def not_a_parser(body: bytes) -> Article:
     """Takes the wrong arguments."""
     return extract(body, "https://example.invalid/")
+
+
+def wrapped(body: bytes | str, url: str, *args: object, **kwargs: object) -> Article:
+    """The usual way to wrap a function: whatever it is given goes on to `extract`."""
+    article = extract(body, url, *args, **kwargs)  # type: ignore[arg-type]
+    article.parser_version = PARSER_VERSION + "+wrapped"
+    return article

@@ -199,6 +199,15 @@ def test_a_bad_parser_is_one_line_and_leaves_the_archive_untouched(db: Path, par
     assert digest(db) == before
 
 
+def test_a_parser_that_wraps_extract_with_args_and_kwargs_is_accepted(db: Path) -> None:
+    before = digest(db)
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "reextract", "--dry-run", "--format", "json",
+                                      "--parser", "tests.archive.parsers:wrapped"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["parser_version"].endswith("+wrapped"), result.output
+    assert digest(db) == before
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume_ends_as_an_uninterrupted_run(db: Path, tmp_path: Path) -> None:
     whole = tmp_path / "whole.sqlite"
