@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
+from archive import __version__
 from archive.extract.dates import parse_iso
 from archive.parsers import ParserError, load_parser
 from archive.urls import UrlRules, parse_aliases
@@ -61,6 +62,20 @@ def schedule_of(settings: BaseSettings) -> tuple[timedelta, ...]:
     if any(d <= 0 for d in days):
         raise ValueError("schedule days must be positive")
     return tuple(sorted(timedelta(days=d) for d in days))
+
+
+REAL_SITE = "diendandoanhnghiep.vn"
+
+
+def user_agent(contact: str) -> str:
+    """The crawler's name and version, and how to reach whoever runs it."""
+    reach = f"+{contact.strip()}; " if contact.strip() else ""
+    return f"dddn-archive/{__version__} ({reach}research archive of {REAL_SITE})"
+
+
+def crawls_real_site(base_url: str) -> bool:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == REAL_SITE or host.endswith("." + REAL_SITE)
 
 
 NEVER = re.compile(r"(?!x)x")

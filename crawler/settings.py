@@ -39,7 +39,9 @@ DDDN_MIN_ARTICLES = 0  # fewer article pages fetched than this fails the run (0:
 
 # -- politeness -----------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-USER_AGENT = "dddn-archive/0.1 (+https://github.com/dddn-archive; research archive of diendandoanhnghiep.vn)"
+# Who runs the crawl, an email or a URL, put in the User-Agent so that the site can reach its operator
+DDDN_CONTACT = os.environ.get("DDDN_CONTACT", "")
+USER_AGENT = ""  # empty: "dddn-archive/VERSION (+DDDN_CONTACT; research archive of diendandoanhnghiep.vn)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.5

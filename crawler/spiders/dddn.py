@@ -34,7 +34,7 @@ from archive.known import Known
 from archive.records import FetchRecord
 from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
-from crawler.config import CrawlConfig
+from crawler.config import CrawlConfig, crawls_real_site, user_agent
 from crawler.frontier import COORDINATOR, ROLE, WORKER, Cluster
 from crawler.middlewares import RENDER_META, VALIDATORS_META
 from crawler.revisits import (
@@ -100,6 +100,8 @@ class DddnSpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
+        if not settings.get("USER_AGENT"):
+            settings.set("USER_AGENT", user_agent(settings.get("DDDN_CONTACT", "")), priority="spider")
         if not settings.getbool("DDDN_BROWSER"):
             return
         scheme = urlsplit(settings["DDDN_BASE_URL"]).scheme or "https"
@@ -132,6 +134,10 @@ class DddnSpider(Spider):
         if self.config.chromium and not Path(self.config.chromium).exists():
             self.logger.warning("Chromium is missing at %s: pages that need a browser will fail. Install the "
                                 "Debian package chromium, or set DDDN_CHROMIUM to its path.", self.config.chromium)
+        if crawls_real_site(self.config.base) and not self.settings.get("DDDN_CONTACT", "").strip():
+            self.logger.warning("no contact in the User-Agent: set DDDN_CONTACT (an email or a URL of whoever runs "
+                                "this crawl), in the environment or with -s DDDN_CONTACT=…, so that the site can "
+                                "reach you")
         self.logger.info("%s run: %d pages known to the archive; revisits by %s (%s)",
                          "full" if self.full else "incremental", len(self.known), self.trust.mode, self.trust.why)
         role = self.settings.get(ROLE)

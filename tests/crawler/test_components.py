@@ -384,3 +384,35 @@ def test_a_missing_sitemap_or_feed_is_noted_never_a_failure(replica: Replica) ->
         assert [type(x).__name__ for x in request.callback(missing)] == ["FetchRecord"]
     assert spider.crawler.stats.get_value("dddn/absent_sources") == 3
     assert not spider.crawler.stats.get_value("dddn/failed_listings")
+
+
+# -- who runs the crawl -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("contact", "expected"), [
+    ("ops@newsroom.vn", "dddn-archive/0.1.0 (+ops@newsroom.vn; research archive of diendandoanhnghiep.vn)"),
+    ("", "dddn-archive/0.1.0 (research archive of diendandoanhnghiep.vn)")])
+def test_every_request_names_the_crawler_and_its_contact(replica: Replica, contact: str, expected: str) -> None:
+    from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+
+    crawler = crawler_for(replica, DDDN_CONTACT=contact, USER_AGENT="")
+    crawler._apply_settings()
+    request = Request(replica.base_url + "/")
+    UserAgentMiddleware.from_crawler(crawler).process_request(request)
+    assert request.headers[b"User-Agent"].decode() == expected
+
+
+def test_a_user_agent_of_ones_own_is_kept(replica: Replica) -> None:
+    crawler = crawler_for(replica, DDDN_CONTACT="ops@newsroom.vn", USER_AGENT="my-lab-bot/2")
+    crawler._apply_settings()
+    assert crawler.settings["USER_AGENT"] == "my-lab-bot/2"
+
+
+@pytest.mark.parametrize(("base", "contact", "warned"), [
+    ("https://diendandoanhnghiep.vn", "", True), ("https://diendandoanhnghiep.vn", "ops@newsroom.vn", False),
+    (None, "", False)])
+def test_a_crawl_of_the_real_site_without_a_contact_warns_once(replica: Replica, caplog: pytest.LogCaptureFixture,
+                                                                base: str | None, contact: str, warned: bool) -> None:
+    settings = {"DDDN_CONTACT": contact, **({"DDDN_BASE_URL": base} if base else {})}
+    with caplog.at_level("WARNING"):
+        spider_for(replica, **settings)
+    assert sum("DDDN_CONTACT" in r.getMessage() for r in caplog.records) == (1 if warned else 0)
