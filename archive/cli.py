@@ -7,7 +7,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from archive import __version__, export, parsers, queries, reextract, runs, warc
+from archive import __version__, change_summary, changes, export, parsers, queries, reextract, runs, warc
 from archive.database import Archive, ArchiveError, database_url, upgrade
 from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
@@ -37,6 +37,8 @@ from archive.vocab import ArticleStatus, RunKind, RunOutcome
 
 FORMATS = click.Choice(["json", "jsonl", "text"])
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+CHANGE_FIELDS = ["id", "kinds", "article_id", "canonical_url", "title", "title_before", "section", "seen_at",
+                 "published", "lag_hours", "version", "words_removed", "words_added", "words", "status"]
 HIT_FIELDS = ("id", "canonical_url", "title", "published", "section", "author", "snippet", "score")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,6 +171,8 @@ def db_upgrade(ctx: click.Context) -> None:
         with archive.transaction() as session:
             if search_index.is_missing(session):
                 click.echo(f"indexed {rebuild_index(session):,} articles for search")
+            if measured := changes.measure_pending(session):
+                click.echo(f"measured what {measured:,} versions changed, for the change log")
 
 
 @cli.command("import")
@@ -335,12 +339,14 @@ def search_filters(function: F) -> F:
     return function
 
 
+def _vietnam(moment: datetime | None) -> datetime | None:
+    """A time typed without a zone is Vietnam time."""
+    return moment.replace(tzinfo=VN) if moment and moment.tzinfo is None else moment
+
+
 def filters_from(section: str | None, since: datetime | None, until: datetime | None, author: str | None,
                  tag: str | None, status: str | None, template: str | None) -> Filters:
-    def vietnam(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=VN) if moment and moment.tzinfo is None else moment
-
-    return Filters(section=section, since=vietnam(since), until=vietnam(until), author=author, tag=tag,
+    return Filters(section=section, since=_vietnam(since), until=_vietnam(until), author=author, tag=tag,
                    status=ArticleStatus(status) if status else None, template=template)
 
 
@@ -397,6 +403,84 @@ def print_hits(results: Results, query: str) -> None:
         table.add_row(str(hit.id), local(hit.published).removesuffix(" ICT (+07:00)"), cell, hit.section,
                       hit.author, f"{hit.score:.2f}")
     console.print(table)
+
+
+@cli.command("changes")
+@click.option("--since", type=click.DateTime(DATE_FORMATS), help="Seen on or after (Vietnam time); with --summary, "
+              "articles published on or after.")
+@click.option("--until", type=click.DateTime(DATE_FORMATS), help="Seen before (Vietnam time); with --summary, "
+              "articles published before.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help=f"Only changes of this kind (repeatable): {', '.join(changes.KINDS)}.")
+@click.option("--min-words", type=int, default=0, help="Only edits that removed and added at least this many words "
+              "in all (takedowns and returns only when named with --kind).")
+@click.option("--query", help="Only changes to the articles this search finds (the `archive search` syntax).")
+@click.option("--section", help="The article's section, its sub-sections included (diacritics optional).")
+@click.option("--author", help="An author of the article (diacritics optional).")
+@click.option("--summary", is_flag=True, help="The research figures instead of the entries: share of articles "
+              "edited, median lag to the first edit, kinds of change, per section and per month.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.pass_context
+def changes_cmd(ctx: click.Context, since: datetime | None, until: datetime | None, kinds: tuple[str, ...],
+                min_words: int, query: str | None, section: str | None, author: str | None, summary: bool,
+                fmt: str) -> None:
+    """Every edit and takedown across the archive, newest first, streamed.
+
+    An entry is a new version (which fields changed, the words removed and added, how long after
+    publication it was seen), a takedown (the first 404 or 410) or a return. An article's first version
+    is not a change.
+
+    Example:
+
+        archive changes --since 2026-06-01 --kind title --kind takedown --section "Kinh tế"
+        archive changes --summary --format csv > corrections.csv
+    """
+    try:
+        filters = changes.ChangeFilters(since=_vietnam(since), until=_vietnam(until), kinds=kinds,
+                                        min_words=min_words, query=query, section=section, author=author)
+    except changes.ChangeError as exc:
+        raise click.UsageError(str(exc)) from None
+    with reading(ctx) as session:
+        try:
+            if summary:
+                _print_summary(change_summary.summarize(session, filters), fmt)
+            else:
+                _print_changes(changes.stream(session, filters), fmt)
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+def _print_changes(entries: Iterator[changes.Entry], fmt: str) -> None:
+    if fmt == "csv":
+        rows = ({**e.as_dict(), "kinds": " ".join(e.kinds), "words": json.dumps(e.words)} for e in entries)
+        sys.stdout.flush()
+        export.write_csv(sys.stdout.buffer, rows, CHANGE_FIELDS)
+        return
+    for entry in entries:
+        if fmt == "json":
+            click.echo(json.dumps(entry.as_dict(), ensure_ascii=False))
+            continue
+        what = ", ".join(entry.kinds) + (f" (−{entry.removed} +{entry.added} words)" if entry.number else "")
+        lag = f", {_lag(entry.lag)} after publication" if entry.lag is not None else ""
+        click.echo(f"{local(entry.seen_at)}  {what}{lag}\n  {entry.title}  [{entry.section or '—'}]\n"
+                   f"  {entry.canonical_url}")
+        if entry.title_before is not None:
+            click.echo(f"  title: {entry.title_before} → {entry.title}")
+
+
+def _print_summary(groups: list[change_summary.Group], fmt: str) -> None:
+    if fmt == "text":
+        click.echo(change_summary.as_text(groups))
+    elif fmt == "json":
+        click.echo(json.dumps([g.as_dict() for g in groups], ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.flush()
+        export.write_csv(sys.stdout.buffer, (g.as_dict() for g in groups), change_summary.COLUMNS)
+
+
+def _lag(value: timedelta) -> str:
+    hours = value.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 @cli.command("export")

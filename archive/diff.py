@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 _TOKEN = re.compile(r"\S+|\n")
 Kind = Literal["same", "removed", "added"]
 TextLabel = Literal["title", "lead", "body"]
-ListLabel = Literal["section", "authors", "tags"]
+ListLabel = Literal["section", "authors", "tags", "published"]
 
 
 @dataclass
@@ -49,8 +50,6 @@ def with_context(pieces: list[Piece], words: int = 12) -> list[Piece]:
         tail = tokens[-words:] if n < len(pieces) - 1 else []
         out.append(Piece("same", " ".join([*head, "…", *tail]).strip()))
     return out
-
-
 
 
 # label, key in extraction fields
@@ -94,8 +93,25 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
             removed += sum(len(p.text.split()) for p in pieces if p.kind == "removed")
             added += sum(len(p.text.split()) for p in pieces if p.kind == "added")
     lists = {label: (list(old.get(key) or []), list(new.get(key) or [])) for label, key in LIST_FIELDS
-             if list(old.get(key) or []) != list(new.get(key) or [])}
+             if _as_compared(label, old.get(key)) != _as_compared(label, new.get(key))}
+    if _minute(old.get("published")) != _minute(new.get("published")):
+        lists["published"] = ([old["published"]] if old.get("published") else [],
+                              [new["published"]] if new.get("published") else [])
     return Comparison(texts, lists, removed, added)
+
+
+def _as_compared(label: ListLabel, values: list[str] | None) -> Any:
+    """As the content fingerprint sees a list: tags are a set, which the site reorders freely."""
+    values = list(values or [])
+    return sorted({" ".join(v.split()).casefold() for v in values}) if label == "tags" else values
+
+
+def _minute(value: str | None) -> str | None:
+    """A publication time to the minute, in UTC: the fingerprint's precision."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def side_by_side(old: str, new: str) -> list[Row]:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive import appends, rawstore, versions
+from archive import appends, changes, rawstore, versions
 from archive.appends import LINK_FETCH, SEEN
 from archive.database import Archive
 from archive.extract.model import Article as ExtractedArticle
@@ -85,7 +85,9 @@ class Ingestor:
         try:
             with self.archive.transaction() as session:
                 lock_articles(session, [self.article_key(p) for p in batch])
-                return self._write_all(session, batch)
+                results = self._write_all(session, batch)
+                changes.measure_pending(session)
+                return results
         except IntegrityError:
             if len(batch) > 1:
                 return [result for p in batch for result in self.write([p])]
@@ -93,7 +95,9 @@ class Ingestor:
             try:
                 with self.archive.transaction() as session:
                     lock_articles(session, [self.article_key(batch[0])])
-                    return self._write_all(session, batch[:1])
+                    results = self._write_all(session, batch[:1])
+                    changes.measure_pending(session)
+                    return results
             except IntegrityError:
                 if attempt == RACE_RETRIES - 1:
                     raise

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,6 +36,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+EDITS = text("number > 1")  # a version that changed an earlier one
+UNMEASURED = text("number > 1 AND changed IS NULL")
+REMOVALS = text("status IN (404, 410)")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -115,7 +121,8 @@ class Fetch(Base):
 
     __tablename__ = "fetches"
     __table_args__ = (CheckConstraint(sql_in("rendered", Rendering), name="rendered"),
-                      CheckConstraint(sql_in("source", FetchSource), name="source"))
+                      CheckConstraint(sql_in("source", FetchSource), name="source"),
+                      Index("ix_fetches_removals", "article_id", sqlite_where=REMOVALS, postgresql_where=REMOVALS))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)  # makes ingesting the same fetch twice a no-op
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -148,10 +155,13 @@ class Extraction(Base):
 
 class Version(Base):
     """A state of an article: a new one only when the content fingerprint differs from the previous
-    one in fetch order."""
+    one in fetch order. A version after the first also says what it changed from the one before
+    (`archive.changes.measure`): the change log reads that, never a table of its own."""
 
     __tablename__ = "versions"
-    __table_args__ = (UniqueConstraint("article_id", "number"), Index("ix_versions_seen", "article_id", "seen_at"))
+    __table_args__ = (UniqueConstraint("article_id", "number"), Index("ix_versions_seen", "article_id", "seen_at"),
+                      Index("ix_versions_edits", "seen_at", sqlite_where=EDITS, postgresql_where=EDITS),
+                      Index("ix_versions_unmeasured", "id", sqlite_where=UNMEASURED, postgresql_where=UNMEASURED))
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     number: Mapped[int] = mapped_column(Integer)
@@ -160,6 +170,10 @@ class Version(Base):
     seen_at: Mapped[datetime]  # fetched_at of the first fetch showing this content
     title: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime | None]
+    changed: Mapped[int | None]  # a bit per field changed from the version before (archive.changes.FIELD_BITS)
+    words_removed: Mapped[int | None]  # over title, lead and body
+    words_added: Mapped[int | None]
+    change_words: Mapped[dict[str, Any] | None]  # {"title": [removed, added], ...} for the texts that changed
     article: Mapped[Article] = relationship(back_populates="versions")
     extraction: Mapped[Extraction] = relationship()
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from archive import rawstore
+from archive import changes, rawstore
 from archive.database import Archive
 from archive.diff import Piece, with_context, word_diff
 from archive.locks import article_key, lock_articles
@@ -186,6 +186,7 @@ def run(archive: Archive, scope: Scope, parser_spec: str, rules: UrlRules, worke
                 lock_articles(session, [article_key(rules.site_id(url), url) for url in session.scalars(
                     select(Article.canonical_url).where(Article.id.in_(ids)))])  # as ingest does
                 _plan_batch(session, report, ids, extracted, version, write=True)
+                changes.measure_pending(session)
         on_pages(len(extracted))
     return report
 

@@ -8,8 +8,9 @@ lets no inline script run, whatever slips through.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -23,7 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
-from archive import __version__
+from archive import __version__, changes
 from archive.database import Archive
 from archive.extract.dates import VN
 from archive.runs import COUNT_LABELS
@@ -76,6 +77,27 @@ def _day(value: str) -> date | None:
 Params = Annotated[views.SearchParams, Depends(search_params)]
 
 
+def change_params(since: DateFilter = "", until: DateFilter = "",
+                  kind: Annotated[list[str] | None, Query(max_length=len(changes.KINDS),
+                                                          description=f"repeatable: {', '.join(changes.KINDS)}")
+                                  ] = None,
+                  min_words: Annotated[int, Query(le=MAX_ID, description="words removed and added at least")] = 0,
+                  q: Annotated[str, Query(max_length=500, pattern=PASTED,
+                                          description="the `archive search` syntax: changes to the articles it finds")
+                               ] = "",
+                  section: TextFilter = "", author: TextFilter = "",
+                  page: Annotated[int, Query(ge=1, le=200)] = 1,
+                  per_page: Annotated[int, Query(ge=1, le=100)] = 50) -> views.ChangeParams:
+    params = views.ChangeParams(since=_day(since), until=_day(until), kind=tuple(kind or ()), min_words=min_words,
+                                q=q, section=section.strip(), author=author.strip(), page=page, per_page=per_page)
+    params.filters  # noqa: B018  -- refuses bad filters (a 400) before any page is drawn
+    return params
+
+
+ChangesParams = Annotated[views.ChangeParams, Depends(change_params)]
+ATOM = "application/atom+xml; charset=utf-8"
+
+
 def db(request: Request) -> Iterator[Session]:
     """A read-only session for one request."""
     archive: Archive = request.app.state.archive
@@ -94,6 +116,7 @@ def create_app(url: str | None = None) -> FastAPI:
                   description="Search, articles, versions and diffs of the archive; read-only.")
     app.state.archive = archive
     counted: TtlCache[Facets] = TtlCache(seconds=60)
+    counted_changes: TtlCache[changes.Counts] = TtlCache(seconds=60)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     templates = Jinja2Templates(env=_environment())
 
@@ -129,6 +152,10 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
+        return problem(request, 400, str(exc))
+
+    @app.exception_handler(changes.ChangeError)
+    async def bad_change_filter(request: Request, exc: changes.ChangeError) -> Response:
         return problem(request, 400, str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -180,6 +207,34 @@ def create_app(url: str | None = None) -> FastAPI:
                   view: Annotated[str, Query(pattern="^(inline|side)$")] = "inline") -> HTMLResponse:
         return render(request, "diff.html", item=views.diff(session, article_id, a, b), view=view)
 
+    @app.get("/changes", include_in_schema=False)
+    def changes_page(request: Request, params: ChangesParams, session: Db) -> HTMLResponse:
+        found = views.changes(session, params, counted_changes)
+        return render(request, "changes.html", params=params, found=found, kinds=changes.KINDS,
+                      columns=chart.stacked([(w.week, w.kinds) for w in found.weeks], changes.KINDS),
+                      pages=max(1, math.ceil(found.total / params.per_page)),
+                      chart_height=chart.HEIGHT, chart_width=chart.WIDTH)
+
+    @app.get("/changes.atom", include_in_schema=False)
+    def changes_feed(request: Request, params: ChangesParams, session: Db) -> Response:
+        entries = [views.change(e) for e in changes.page(session, params.filters, params.per_page)]
+        title = translator(request)("changes")
+        return feed(request, title, str(request.url.include_query_params()), "/changes?" + urlencode(
+            params.query_args()), entries)
+
+    @app.get("/articles/{article_id}/history.atom", include_in_schema=False)
+    def history_feed(request: Request, article_id: ArticleId, session: Db) -> Response:
+        found, entries = views.article_changes(session, article_id)
+        title = f"{translator(request)('history')}: {found.canonical_url}"
+        return feed(request, title, f"{found.canonical_url}#history", f"/articles/{article_id}/history", entries)
+
+    def feed(request: Request, title: str, key: str, page: str, entries: list[schemas.ChangeOut]) -> Response:
+        body = templates.get_template("changes.atom").render(
+            t=translator(request), title=title, feed_id=uuid.uuid5(uuid.NAMESPACE_URL, key).urn,
+            base=str(request.base_url).rstrip("/"), page=page, self_url=str(request.url), entries=entries,
+            updated=entries[0].seen_at if entries else datetime.now(UTC))
+        return Response(body, media_type=ATOM)
+
     @app.get("/runs", include_in_schema=False)
     def runs_page(request: Request, session: Db,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> HTMLResponse:
@@ -213,6 +268,12 @@ def create_app(url: str | None = None) -> FastAPI:
                  b: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> schemas.Diff:
         """Version `a` against version `b` (default: the latest against the one before)."""
         return views.diff(session, article_id, a, b)
+
+    @app.get("/api/changes", responses={400: {"model": schemas.Problem, "description": "filters that cannot be "
+                                                                                       "applied"}})
+    def api_changes(params: ChangesParams, session: Db) -> schemas.Changes:
+        """Every edit, takedown and return across the archive, newest first, with counts per kind and week."""
+        return views.changes(session, params, counted_changes)
 
     @app.get("/api/runs")
     def api_runs(session: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[schemas.RunOut]:

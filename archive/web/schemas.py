@@ -110,6 +110,7 @@ class ListDiff(BaseModel):
 class Diff(BaseModel):
     article_id: int
     canonical_url: str
+    title: str = Field(description="the newer version's title")
     a: int
     b: int
     a_seen_at: datetime
@@ -162,3 +163,41 @@ class RunOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class ChangeOut(BaseModel):
+    id: str = Field(description="stable across rebuilds and archives: a UUID from the URL, kind and fetch")
+    kinds: list[str] = Field(description="the fields changed (title, lead, body, authors, tags, published, "
+                                         "section), or takedown, or return")
+    article_id: int
+    canonical_url: str
+    title: str = Field(description="the title after the change")
+    title_before: str | None = Field(description="the title before, when the change was to the title")
+    section: str
+    seen_at: datetime = Field(description="when the change was first fetched")
+    published: datetime | None
+    lag_hours: float | None = Field(description="hours from publication to seen_at")
+    version: int | None = Field(description="the version the edit made; its diff is version - 1 against it")
+    words_removed: int
+    words_added: int
+    words: dict[str, list[int]] = Field(description="[removed, added] per text field changed: title, lead, body")
+    status: int | None = Field(description="a takedown's HTTP status, 404 or 410")
+
+
+class KindCount(BaseModel):
+    kind: str
+    count: int
+
+
+class WeekCounts(BaseModel):
+    week: str = Field(description="the week's Monday, YYYY-MM-DD, Vietnam time")
+    kinds: dict[str, int]
+
+
+class Changes(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    kinds: list[KindCount] = Field(description="entries with each kind (an edit of several fields counts for each)")
+    weeks: list[WeekCounts] = Field(description="kinds per week, oldest first")
+    entries: list[ChangeOut] = Field(description="newest first")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import changes as change_log
 from archive import queries
 from archive.diff import TEXT_FIELDS, compare, side_by_side
 from archive.extract.dates import VN
@@ -140,7 +141,8 @@ def diff(session: Session, article_id: int, a: int | None = None, b: int | None 
              for label, pieces in comparison.texts.items()]
     lists = [schemas.ListDiff(field=label, old=before, new=after)
              for label, (before, after) in comparison.lists.items()]
-    return schemas.Diff(article_id=found.id, canonical_url=found.canonical_url, a=a, b=b, a_seen_at=a_seen,
+    return schemas.Diff(article_id=found.id, canonical_url=found.canonical_url, title=new.get("title") or "", a=a, b=b,
+                        a_seen_at=a_seen,
                         b_seen_at=b_seen, versions=len(numbers), words_removed=comparison.removed,
                         words_added=comparison.added, texts=texts, lists=lists)
 
@@ -156,3 +158,62 @@ def runs(session: Session, limit: int, count_labels: dict[str, str]) -> list[sch
     return [schemas.RunOut(id=r.id, kind=r.kind, started_at=r.started_at, finished_at=r.finished_at,
                            outcome=r.outcome, counts=r.counts, args=r.args, summary=summarize(r.counts, count_labels))
             for r in queries.runs(session, limit)]
+
+
+@dataclass(frozen=True)
+class ChangeParams:
+    since: date | None = None
+    until: date | None = None  # inclusive: the whole day counts
+    kind: tuple[str, ...] = ()
+    min_words: int = 0
+    q: str = ""
+    section: str = ""
+    author: str = ""
+    page: int = 1
+    per_page: int = 50
+
+    @property
+    def filters(self) -> change_log.ChangeFilters:
+        """Raises `ChangeError` (a 400) for filters that cannot be applied, `QueryError` for the query."""
+        def midnight(day: date | None, days: int = 0) -> datetime | None:
+            return datetime.combine(day + timedelta(days=days), time(), VN) if day else None
+
+        return change_log.ChangeFilters(since=midnight(self.since), until=midnight(self.until, 1), kinds=self.kind,
+                                        min_words=self.min_words, query=self.q.strip() or None,
+                                        section=self.section or None, author=self.author or None)
+
+    def query_args(self, **changes: Any) -> list[tuple[str, str]]:
+        """The URL query that asks for this view again, with `changes`; defaults left out."""
+        values = {**self.__dict__, **changes}
+        defaults = ChangeParams().__dict__
+        out: list[tuple[str, str]] = []
+        for key, value in values.items():
+            if value == defaults[key] or value in (None, ""):
+                continue
+            out += [(key, str(v)) for v in value] if isinstance(value, tuple) else [(key, str(value))]
+        return out
+
+
+def change(entry: change_log.Entry) -> schemas.ChangeOut:
+    return schemas.ChangeOut.model_validate(entry.as_dict())
+
+
+def changes(session: Session, params: ChangeParams,
+            counted_before: TtlCache[change_log.Counts] | None = None) -> schemas.Changes:
+    """`counted_before` keeps the counts of recent views (over every change they let through) for their
+    next pages."""
+    filters = params.filters
+    entries = change_log.page(session, filters, params.per_page, (params.page - 1) * params.per_page)
+    counted = (counted_before.get(filters, lambda: change_log.counts(session, filters)) if counted_before
+               else change_log.counts(session, filters))
+    return schemas.Changes(total=counted.total, page=params.page, per_page=params.per_page,
+                           kinds=[schemas.KindCount(kind=k, count=n) for k, n in counted.kinds.items()],
+                           weeks=[schemas.WeekCounts(week=w, kinds=k) for w, k in counted.weeks],
+                           entries=[change(e) for e in entries])
+
+
+def article_changes(session: Session, article_id: int) -> tuple[Article, list[schemas.ChangeOut]]:
+    """An article's changes, newest first (its history as a feed)."""
+    found = article(session, article_id)
+    everything = change_log.stream(session, change_log.ChangeFilters(article_id=article_id))
+    return found, [change(e) for e in everything]

@@ -102,6 +102,7 @@ class ArticleMeta:
     edits: list[tuple[datetime, str]] = field(default_factory=list)
     gone_at: datetime | None = None
     gone_status: int = 404
+    back_at: datetime | None = None  # a takedown undone (`Site.restore`): live again from then
 
     @property
     def path(self) -> str:
@@ -115,7 +116,7 @@ class ArticleMeta:
         return max(applied) if applied else self.published
 
     def is_gone(self, t: datetime) -> bool:
-        return self.gone_at is not None and self.gone_at <= t
+        return self.gone_at is not None and self.gone_at <= t and not (self.back_at and self.back_at <= t)
 
 
 class Site:
@@ -152,6 +153,15 @@ class Site:
         """Jump anywhere on the timeline; for offline ground truth, where nothing is being served."""
         with self._lock:
             self._now = t.astimezone(VN)
+            self.epoch += 1
+
+    def restore(self, meta: ArticleMeta) -> None:
+        """The newsroom puts a taken-down article back, as it was, from now on (newsrooms do, after a
+        legal review, say); the generator never does, so that its seeds keep their stories."""
+        if not meta.is_gone(self.now):
+            raise ValueError(f"article {meta.id} is not taken down at {self.now}")
+        with self._lock:
+            meta.back_at = self.now
             self.epoch += 1
 
     def template_at(self, t: datetime | None = None) -> str:

@@ -69,6 +69,11 @@ def web_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebArchive
         assert edited.gone_at is None or edited.gone_at > target
         rep.advance((target - rep.now).total_seconds() / 3600)
         ingest_all(Ingestor(archive, rules), [rep.base_url + m.path for m in (edited, later_gone)])
+        # the hostile article edited too, so that its payloads pass through the change log and its feeds
+        again = record(rep.base_url + bad.path)
+        assert again.body is not None
+        body = hostile(again.body.decode("utf-8"), truth[bad.id]).replace("</h1>", " (cập nhật)</h1>", 1)
+        Ingestor(archive, rules).ingest(replace(again, body=body.encode("utf-8")))
         new = next(t for t in rep.truth() if t["site_id"] == edited.id)
         with archive.transaction(write=False) as session:
             ids = list(session.scalars(select(Article.id).order_by(Article.id)))

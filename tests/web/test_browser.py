@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import feedparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
@@ -122,7 +123,8 @@ def test_the_language_switch_overrides_the_browser(browser: Browser, server: str
 def _hostile_pages(server: str, web_archive: WebArchive) -> list[str]:
     id_ = web_archive.hostile
     return ["/search?q=window+xss", "/search?q=onerror&sort=newest", f"/articles/{id_}", f"/articles/{id_}/versions/1",
-            f"/articles/{id_}/history", f"/articles/{id_}/diff?a=1&b=1", f"/api/articles/{id_}"]
+            f"/articles/{id_}/history", f"/articles/{id_}/diff?a=1&b=1", f"/api/articles/{id_}",
+            "/changes", "/changes?kind=title", f"/articles/{id_}/diff?a=1&b=2"]
 
 
 def test_stored_xss_stays_inert(browser: Browser, server: str, web_archive: WebArchive) -> None:
@@ -166,7 +168,8 @@ def test_csp_blocks_what_would_slip_through(browser: Browser, server: str) -> No
 
 
 @pytest.mark.parametrize("path", ["/search?q=doanh+nghiep", "/articles/{id}", "/articles/{id}/diff?a=1&b=2",
-                                  "/articles/{id}/diff?a=1&b=2&view=side", "/articles/{id}/history", "/runs"])
+                                  "/articles/{id}/diff?a=1&b=2&view=side", "/articles/{id}/history", "/runs",
+                                  "/changes", "/changes?kind=lead&kind=takedown"])
 def test_no_serious_accessibility_violations(browser: Browser, server: str, web_archive: WebArchive,
                                              path: str) -> None:
     ctx = browser.new_context(bypass_csp=True)  # axe is injected as a script of the test's
@@ -182,7 +185,37 @@ def test_no_serious_accessibility_violations(browser: Browser, server: str, web_
 def test_console_is_clean_on_every_page(browser: Browser, server: str, web_archive: WebArchive) -> None:
     ctx, watched = context(browser)
     page = ctx.new_page()
-    for path in ("/search", f"/articles/{web_archive.edited}", f"/articles/{web_archive.edited}/diff", "/runs"):
+    for path in ("/search", f"/articles/{web_archive.edited}", f"/articles/{web_archive.edited}/diff", "/runs",
+                 "/changes"):
         page.goto(server + path)
     assert not errors(watched.console)
+    ctx.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_changes_filter_open_the_diff_and_follow_the_feed(browser: Browser, server: str, web_archive: WebArchive,
+                                                          javascript: bool) -> None:
+    ctx, watched = context(browser, javascript=javascript)
+    page = ctx.new_page()
+    page.goto(f"{server}/changes")
+    page.get_by_label("lead", exact=True).check()
+    if not javascript:
+        page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"kind=lead"))
+    entries = page.locator("ol.changes > li")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text(web_archive.new["title"])
+    entries.first.get_by_role("link", name=re.compile("See the edit")).click()
+    page.wait_for_url(re.compile(rf"/articles/{web_archive.edited}/diff\?a=1&b=2"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(web_archive.new["title"])
+    expect(page.locator("ins").first).to_be_visible()
+    page.go_back()
+    feed = page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href")
+    assert feed is not None and "kind=lead" in feed
+    got = ctx.request.get(server + feed)
+    assert got.ok and got.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(got.body())
+    assert not parsed.bozo and [e.link for e in parsed.entries] == [
+        f"{server}/articles/{web_archive.edited}/diff?a=1&b=2"]
+    assert not errors(watched.console) and not watched.dialogs
     ctx.close()

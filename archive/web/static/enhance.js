@@ -2,7 +2,7 @@
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   // Filters and version pickers apply as soon as they change.
-  for (const select of document.querySelectorAll("form.search select, form.compare select, form.compare input[type=radio]")) {
+  for (const select of document.querySelectorAll("form.search select, form.search input[type=checkbox], form.compare select, form.compare input[type=radio]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
   // "/" jumps to the search box, as on most search sites.
