@@ -227,7 +227,7 @@ def _edited(page: FetchRecord, later: timedelta, *swaps: tuple[str, str]) -> Fet
 
 
 @pytest.fixture
-def hand_edits(replica: Replica, sqlite_url: str) -> tuple[Archive, dict[str, Any], list[str]]:
+def hand_edits(replica: Replica, archive_url: str) -> tuple[Archive, dict[str, Any], list[str]]:
     truth = next(t for t in replica.truth() if t["status"] == "live" and t["template"] == "current"
                  and t["kind"] == "normal" and len(t["authors"]) == 1 and len(t["tags"]) >= 2)
     page = record(truth["canonical_url"])
@@ -244,12 +244,14 @@ def hand_edits(replica: Replica, sqlite_url: str) -> tuple[Archive, dict[str, An
                 *[(published.strftime(f), moved.strftime(f)) for f in ("%d/%m/%Y - %H:%M", "%d/%m/%Y %H:%M")
                   if published.strftime(f) in page.body.decode("utf-8")]),
     ]
-    archive = Archive(sqlite_url)
+    archive = Archive(archive_url)
     ingestor = Ingestor(archive, replica_rules(replica))
     for fetched in [page, *steps]:
         ingestor.ingest(fetched)
     with archive.transaction(write=False) as session:
         kinds = [",".join(e.kinds) for e in reversed(list(changes.stream(session, ChangeFilters())))]
+        counted = changes.counts(session, ChangeFilters())
+    assert counted.total == len(kinds) and sum(n for _, week in counted.weeks for n in week.values()) == 4
     return archive, truth, kinds
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from sqlalchemy import text
@@ -52,8 +52,12 @@ def test_pages_and_api_on_postgresql(pg_archive: tuple[str, int, str]) -> None:
         diff = fetch(f"{server}/api/articles/{hit['id']}/diff").json()
         assert diff["a"] == 1 and diff["b"] == 2 and [t["field"] for t in diff["texts"]] == ["lead"]
         for path in ("/search?q=doanh+nghiep", f"/articles/{hit['id']}", f"/articles/{hit['id']}/history",
-                     f"/articles/{hit['id']}/diff?view=side", "/runs"):
+                     f"/articles/{hit['id']}/diff?view=side", "/runs", "/changes", "/changes.atom",
+                     f"/articles/{hit['id']}/history.atom"):
             assert fetch(server + path).status == 200, path
+        log = fetch(f"{server}/api/changes?kind=lead&section={quote(hit['section'])}").json()
+        assert [(e["article_id"], e["kinds"], e["version"]) for e in log["entries"]] == [(hit["id"], ["lead"], 2)]
+        assert log["total"] == 1 and sum(log["weeks"][0]["kinds"].values()) == 1
     app = create_app(url)
     with pytest.raises(InternalError, match="read-only transaction"), app.state.archive.engine.begin() as conn:
         conn.execute(text("DELETE FROM runs"))
