@@ -85,7 +85,7 @@ def plan(session: Session, rules: UrlRules, batch: Sequence[Prepared], keys: Seq
         return run
     conn = session.connection()
     articles = [p for p in head if p.parsed is not None and p.parsed.ok]
-    canonicals = {_canonical(p, rules) for p in articles}
+    canonicals = {p.article_url for p in articles}
     site_ids = {p.parsed.site_id for p in articles if p.parsed is not None and p.parsed.site_id is not None}
     found = _Found(session, canonicals, site_ids)
     adoptable = set(conn.scalars(select(Fetch.canonical_url).where(Fetch.canonical_url.in_(canonicals), *ADOPTABLE))
@@ -97,11 +97,11 @@ def plan(session: Session, rules: UrlRules, batch: Sequence[Prepared], keys: Seq
         record, parsed = prepared.record, prepared.parsed
         if step.duplicate or parsed is None or not parsed.ok or record.status != 200:
             if not step.duplicate and record.status in (404, 410):  # a fetch a new article would adopt
-                adoptable.add(rules.canonical(record.final_url))
+                adoptable.add(prepared.final_canonical)
             known_keys.add(key)
             run.steps.append(step)
             continue
-        canonical = _canonical(prepared, rules)
+        canonical = prepared.article_url
         article = made_by_url.get(canonical) or found.by_url.get(canonical)
         if article is None and parsed.site_id is not None:
             article = found.by_site.get(parsed.site_id) or made_by_site.get(parsed.site_id)
@@ -127,12 +127,12 @@ def plan(session: Session, rules: UrlRules, batch: Sequence[Prepared], keys: Seq
     return run
 
 
-def write(session: Session, rules: UrlRules, run: Run) -> list[IngestResult]:
+def write(session: Session, run: Run) -> list[IngestResult]:
     """Writes the run planned by `plan`, in the session's transaction; a result per fetch, in order."""
     conn = session.connection()
     steps = [s for s in run.steps if not s.duplicate]
     new_bodies = _store_bodies(session, steps)
-    fetch_ids = conn.execute(INSERT_FETCHES, [_fetch_row(s, rules) for s in steps]).scalars().all() if steps else []
+    fetch_ids = conn.execute(INSERT_FETCHES, [_fetch_row(s) for s in steps]).scalars().all() if steps else []
     extracted = [(s, fid) for s, fid in zip(steps, fetch_ids, strict=True) if s.prepared.parsed is not None]
     extraction_ids = conn.execute(INSERT_EXTRACTIONS, [_extraction_row(s, fid) for s, fid in extracted]
                                   ).scalars().all() if extracted else []
@@ -199,11 +199,6 @@ def _takes_while(session: Session, batch: Sequence[Prepared], rules: UrlRules) -
     return out
 
 
-def _canonical(prepared: Prepared, rules: UrlRules) -> str:
-    assert prepared.parsed is not None
-    return prepared.parsed.canonical_url or rules.canonical(prepared.record.final_url)
-
-
 class _Found:
     """The archived articles a run's pages name, by canonical URL and by site id (the oldest first, as
     ingest's lookup takes it), with their latest version."""
@@ -244,10 +239,10 @@ def _store_bodies(session: Session, steps: list[Step]) -> list[bool]:
     return new
 
 
-def _fetch_row(step: Step, rules: UrlRules) -> dict[str, object]:
+def _fetch_row(step: Step) -> dict[str, object]:
     record, packed = step.prepared.record, step.prepared.packed
     return dict(key=step.key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
-                canonical_url=rules.canonical(record.final_url), status=record.status, etag=record.header("etag"),
+                canonical_url=step.prepared.final_canonical, status=record.status, etag=record.header("etag"),
                 last_modified=record.header("last-modified"), content_type=record.header("content-type"),
                 fetched_at=record.fetched_at, server_date=record.server_date, rendered=record.rendered,
                 source=record.source, body_sha256=packed.digest if packed is not None else None)

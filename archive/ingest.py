@@ -105,11 +105,7 @@ class Ingestor:
 
     def article_key(self, prepared: Prepared) -> int:
         """The lock key of the article a fetch would touch (a page that is no article locks its URL)."""
-        record, parsed = prepared.record, prepared.parsed
-        if record.status == 200 and parsed is not None:
-            canonical = parsed.canonical_url or self.rules.canonical(record.final_url)
-        else:
-            canonical = self.rules.canonical(record.requested_url)
+        canonical = prepared.article_url
         return article_key(self.rules.site_id(canonical), canonical)
 
     def _write_all(self, session: Session, batch: list[Prepared]) -> list[IngestResult]:
@@ -122,7 +118,7 @@ class Ingestor:
             done = len(results)
             run = appends.plan(session, self.rules, batch[done:], keys[done:], known) if self.set_wise else None
             if run is not None and run.size:
-                results += appends.write(session, self.rules, run)
+                results += appends.write(session, run)
             else:
                 results.append(self._write(session, batch[done]))
                 known.add(keys[done])
@@ -143,15 +139,15 @@ class Ingestor:
         new_body = rawstore.put_packed(session, packed) if packed is not None else False
         fetch_id = conn.execute(INSERT_FETCH, dict(
             key=key, run_id=record.run_id, requested_url=record.requested_url, final_url=record.final_url,
-            canonical_url=self.rules.canonical(record.final_url), status=record.status,
+            canonical_url=prepared.final_canonical, status=record.status,
             etag=record.header("etag"), last_modified=record.header("last-modified"),
             content_type=record.header("content-type"), fetched_at=record.fetched_at,
             server_date=record.server_date, rendered=record.rendered, source=record.source,
             body_sha256=digest)).scalar_one()
         if record.status == 304:
-            result = self._not_modified(session, record, fetch_id)
+            result = self._not_modified(session, prepared, fetch_id)
         elif record.status in (404, 410) and is_article(record, self.rules):
-            result = self._removed(session, record, fetch_id)
+            result = self._removed(session, prepared, fetch_id)
         elif record.status != 200 or packed is None or not is_article(record, self.rules):
             result = IngestResult(Outcome.PAGE if record.status == 200 else Outcome.FAILED)
         else:
@@ -163,10 +159,11 @@ class Ingestor:
             search_index.update(session, result.article_id)  # in step with the versions, in this transaction
         return result
 
-    def _not_modified(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
+    def _not_modified(self, session: Session, prepared: Prepared, fetch_id: int) -> IngestResult:
         """A 304: the archived article was confirmed as it is."""
         conn = session.connection()
-        article = self._find(session, self.rules.canonical(record.requested_url))
+        record = prepared.record
+        article = self._find(session, prepared.article_url)
         if article is None:
             return IngestResult(Outcome.NOT_MODIFIED)
         conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
@@ -174,11 +171,11 @@ class Ingestor:
         status = conn.execute(RESTATE, {"article_id": article.id}).scalar_one()
         return IngestResult(Outcome.NOT_MODIFIED, article_id=article.id, reindex=status != article.status)
 
-    def _removed(self, session: Session, record: FetchRecord, fetch_id: int) -> IngestResult:
+    def _removed(self, session: Session, prepared: Prepared, fetch_id: int) -> IngestResult:
         """A 404 or 410 of an article: gone, unless a later 200 (a capture ingested out of order) says
         it is back."""
         conn = session.connection()
-        article = self._find(session, self.rules.canonical(record.requested_url))
+        article = self._find(session, prepared.article_url)
         if article is None:
             return IngestResult(Outcome.FAILED)
         conn.execute(LINK_FETCH, {"fetch_id": fetch_id, "owner": article.id, "canonical": None})
@@ -196,7 +193,7 @@ class Ingestor:
             flags=parsed.flags, fields=prepared.fields)).scalar_one()
         if not parsed.ok:
             return IngestResult(Outcome.FAILED, flags=parsed.flags)
-        canonical = parsed.canonical_url or self.rules.canonical(record.final_url)
+        canonical = prepared.article_url
         found = self._find(session, canonical, parsed.site_id)
         new_article = found is None
         if found is None:

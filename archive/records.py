@@ -82,6 +82,11 @@ class Prepared:
     fields: dict[str, Any] | None
     packed: rawstore.Packed | None
     texts: search_index.Texts | None
+    # URLs canonicalized once, here: the final URL's (what the fetch row keeps), and the article's that the
+    # fetch names (the page's own canonical URL for an article page, else the URL asked for: a 304's or a
+    # 404's article)
+    final_canonical: str = ""
+    article_url: str = ""
 
 
 def prepare(record: FetchRecord, rules: UrlRules, session: Session, parser: Parser,
@@ -94,8 +99,11 @@ def prepare(record: FetchRecord, rules: UrlRules, session: Session, parser: Pars
     indexed = search_index.texts(fields) if parsed is not None and parsed.ok and fields else None
     if parsed is not None:  # the writer reads its identity and fingerprint; the rest travels in `fields`
         parsed = replace(parsed, blocks=[], images=[], related=[])
+    final = rules.canonical(record.final_url)
+    named = ((parsed.canonical_url or final) if record.status == 200 and parsed is not None
+             else rules.canonical(record.requested_url))
     # the body travels packed (a tenth of its size), never twice
-    return Prepared(replace(record, body=None), parsed, fields, packed, indexed)
+    return Prepared(replace(record, body=None), parsed, fields, packed, indexed, final, named)
 
 
 def is_article(record: FetchRecord, rules: UrlRules) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.models import Article, Extraction, Fetch, RawBody, Version
 from archive.records import FetchRecord
+from archive.urls import UrlRules
 from tests.archive.feed import ingest_all, record
 from tests.conftest import LEGACY_NOW
 from tests.extract_eval import replica_rules
@@ -162,3 +164,30 @@ def test_naive_time_is_refused(archive: Archive) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Ingestor(archive).ingest(FetchRecord("https://x.vn/a-1234567.html", "https://x.vn/a-1234567.html", 200, {},
                                              b"<html></html>", datetime(2026, 1, 1)))
+
+
+class CountingRules(UrlRules):
+    """The replica's URL rules, counting how often a URL is canonicalized."""
+
+    calls = 0
+
+    def canonical(self, url: str) -> str:
+        CountingRules.calls += 1
+        return super().canonical(url)
+
+
+@pytest.mark.parametrize("status", [200, 304, 404])
+def test_a_record_is_canonicalized_where_it_is_prepared_and_never_while_written(
+        archive: Archive, replica: Replica, status: int) -> None:
+    rules = CountingRules(replica_rules(replica).aliases)
+    ingestor = Ingestor(archive, rules)
+    url = live_urls(replica)[3]
+    first = record(url)
+    ingestor.ingest(first)
+    later = replace(first, status=status, body=None if status != 200 else first.body,
+                    fetched_at=first.fetched_at + timedelta(hours=1))
+    prepared = ingestor.prepare(later)
+    CountingRules.calls = 0
+    result = ingestor.write([prepared])[0]
+    assert CountingRules.calls == 0 and result.article_id is not None
+    assert prepared.article_url == prepared.final_canonical == rules.canonical(url)
