@@ -16,6 +16,7 @@ from tests.services import create_database, postgres_server, redis_server
 _databases = itertools.count()
 
 LEGACY_NOW = datetime(2023, 6, 1, 9, 0, tzinfo=VN)
+OLDER_THEME_NOW = datetime(2022, 3, 1, 9, 0, tzinfo=VN)  # before the enternews theme
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,13 @@ def replica() -> Iterator[Replica]:
 def legacy_replica() -> Iterator[Replica]:
     """A site whose clock stands before the redesign, so every page renders the PHP-era template."""
     with Replica(articles=300, seed=7, now=LEGACY_NOW) as rep:
+        yield rep
+
+
+@pytest.fixture(scope="session")
+def older_theme_replica() -> Iterator[Replica]:
+    """A site whose clock stands in the PHP era's older theme, before enternews."""
+    with Replica(articles=300, seed=7, now=OLDER_THEME_NOW) as rep:
         yield rep
 
 

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import LEGACY_NOW
 from tests.http import fetch
 from tests.replica import Replica
-from tests.replica.render import LEGACY_MARKUP, legacy_variant
+from tests.replica.render import ENTERNEWS, LEGACY_MARKUP, LEGACY_VARIANTS, OLDER_THEME, legacy_variant
 from tests.replica.site import FUTURE_MINUTES
 
 LEGACY_BODIES = ", ".join(LEGACY_MARKUP["body"])
@@ -240,7 +240,8 @@ def test_new_articles_appear_at_the_top_after_advance(fresh_replica: Replica) ->
 
 def test_template_switch_keeps_id_content_and_canonical(switching_replica: Replica) -> None:
     rep = switching_replica
-    meta = next(m for m in rep.site.visible()[2:] if legacy_variant(rep.site.seed, m)["container"] == 0)
+    meta = next(m for m in rep.site.visible()[2:]
+                if legacy_variant(rep.site.seed, m, rep.site.now)["container"] == 0)
     url = rep.base_url + meta.path
     before = fetch(url).text
     assert 'class="post-content"' in before
@@ -348,3 +349,16 @@ def test_fifty_thousand_articles() -> None:
         assert fetch(rep.base_url + meta.path).status == 200
         ids = [a.id for a in rep.site.visible()]
         assert len(ids) > 49_000 and ids == sorted(ids, reverse=True)
+
+
+def test_legacy_themes_change_site_wide_on_a_date(legacy_replica: Replica, older_theme_replica: Replica) -> None:
+    """Every page follows its period's theme, with a rarer layer of other forms part by part."""
+    for rep, theme in ((older_theme_replica, OLDER_THEME), (legacy_replica, ENTERNEWS)):
+        forms = [t["form"] for t in rep.truth() if t["template"] == "legacy" and t["kind"] == "normal"]
+        assert len(forms) > 200
+        for part in LEGACY_VARIANTS:
+            share = sum(f[part] == theme[part] for f in forms) / len(forms)
+            assert 0.75 <= share < 1.0, (rep.site.now, part, share)
+    older = next(t for t in older_theme_replica.truth() if t["form"] == OLDER_THEME)
+    page = fetch(str(older["canonical_url"])).text
+    assert 'class="duong-dan"' in page and "breadcrumb" not in page.split('class="duong-dan"')[1][:400]

@@ -36,6 +36,9 @@ TAG_HREF = re.compile(r"/tags?/|-ptag\.html|[?&](?:q|keyword|tag)=|/tim-kiem|/se
 MAX_TAGS = 30
 
 BREADCRUMB_SELECTORS = ("[class*=breadcrumb] a", "[itemtype*=BreadcrumbList] a")
+HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
+TRAIL_GAP = re.compile(r"^\s*[/»>›]\s*$")  # what stands between two links of a trail written as plain text
+MAX_TRAIL = 5  # sections a trail names at most: a longer row of links is a menu
 DATE_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=meta]",
                   "[class*=publish]", "[class*=ngay]")
 
@@ -123,6 +126,29 @@ def breadcrumbs(doc: HtmlElement) -> list[str]:
         if names := [text_of(a) for a in select(doc, selector)]:
             return [n for n in names if n]
     return []
+
+
+def link_trail(doc: HtmlElement) -> list[str]:
+    """A trail written as a plain line of links with no breadcrumb markup, as old CMS themes print it:
+    the home page's link, then each section's, every two apart by "/", "»", ">" or "›" alone. The names
+    after the home page's."""
+    for home in doc.iter("a"):
+        if not _is_home(home) or home.getparent() is None:
+            continue
+        names: list[str] = []
+        gap, node = home.tail or "", home.getnext()
+        while node is not None and node.tag == "a" and TRAIL_GAP.match(gap) and len(names) <= MAX_TRAIL:
+            names.append(text_of(node))
+            gap, node = node.tail or "", node.getnext()
+        if 0 < len(names) <= MAX_TRAIL and all(names):
+            return names
+    return []
+
+
+def _is_home(link: HtmlElement) -> bool:
+    href = (link.get("href") or "").strip()
+    path = re.sub(r"^(?:https?:)?//[^/]+", "", href)
+    return (path in ("/", "") and bool(href)) or clean(text_of(link)).casefold() in HOME_CRUMBS
 
 
 def header_date(region: HtmlElement) -> datetime | None:

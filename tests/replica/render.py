@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from . import site as sitemod
 from . import vocab
-from .site import ArticleMeta, Section, Site
+from .site import VN, ArticleMeta, Section, Site
 
 LEGACY_PAGE_SIZE = 15
 LEGACY_LATEST = f"{vocab.LATEST_CHANNEL[0]}-c{vocab.LATEST_CHANNEL[2]}"
@@ -181,7 +181,7 @@ class Renderer:
             "comments": sitemod.comment_count(self.site, meta), "entry_tag": "article" if meta.id % 2 else "div",
         }
         if template == "legacy":
-            ctx["v"] = legacy_variant(self.site.seed, meta)
+            ctx["v"] = legacy_variant(self.site.seed, meta, self.site.now)
             ctx["latest"] = self.site.in_section(meta.section)[:LEGACY_PAGE_SIZE]
             ctx["most_read"] = self.most_read()
         if template == "current" and meta.kind == "emagazine":
@@ -325,8 +325,14 @@ class Renderer:
                 f"Sitemap: {self.base}/sitemap.xml\nSitemap: {self.base}/sitemap-news.xml\n")
 
 
-LEGACY_VARIANTS = {"container": 3, "sapo": 2, "date": 3, "crumb": 3, "byline": 3, "tags": 3, "head": 2, "figure": 2}
-MAIN_FORM_SHARE = 0.7  # form 0, the enternews theme public crawlers saw, is the main one
+LEGACY_VARIANTS = {"container": 3, "sapo": 2, "date": 3, "crumb": 4, "byline": 3, "tags": 3, "head": 2, "figure": 2}
+# The PHP era's themes, as a real site changes them: the whole site at once, on a date. Before it, an
+# older theme (a plain line of links for a trail, a minimal head); from it, enternews (form 0 of every
+# part), the theme public crawlers of the site saw.
+ENTERNEWS_SINCE = datetime(2022, 7, 1, tzinfo=VN)
+OLDER_THEME = {"container": 1, "sapo": 1, "date": 1, "crumb": 3, "byline": 1, "tags": 1, "head": 1, "figure": 1}
+ENTERNEWS = dict.fromkeys(LEGACY_VARIANTS, 0)
+VARIANT_SHARE = 0.15  # a part of a page that its theme does not describe (an editor's old snippet, say)
 # Where each form puts a part, for tests that read the replica's own markup (index: the form).
 LEGACY_MARKUP = {
     "body": ("div.post-content", "#content_detail", "div.article-body"),  # by container
@@ -337,15 +343,20 @@ LEGACY_MARKUP = {
 }
 
 
-def legacy_variant(seed: int, meta: ArticleMeta) -> dict[str, int]:
-    """Which markup a legacy page uses for each part. Form 0 is the enternews theme `site-notes.md`
-    describes, on most pages; old captures of the site also come in other forms (a minimal head has no
-    author, keyword or article:* meta). Seeded per article; the seed article keeps form 0."""
+def legacy_variant(seed: int, meta: ArticleMeta, at: datetime) -> dict[str, int]:
+    """Which markup a legacy page served at `at` uses for each part: its theme's (`OLDER_THEME` before
+    `ENTERNEWS_SINCE`, then enternews, which `site-notes.md` describes), and on about one part in
+    `1 / VARIANT_SHARE`, seeded per article, another form of that part (a minimal head has no author,
+    keyword or article:* meta). The seed article is always in the enternews form."""
     if meta.kind == "seed":
-        return dict.fromkeys(LEGACY_VARIANTS, 0)
+        return dict(ENTERNEWS)
+    theme = OLDER_THEME if at < ENTERNEWS_SINCE else ENTERNEWS
     rng = random.Random(f"legacy-variant:{seed}:{meta.id}")
-    return {part: 0 if rng.random() < MAIN_FORM_SHARE else 1 + rng.randrange(forms - 1)
-            for part, forms in LEGACY_VARIANTS.items()}
+    out = {}
+    for part, forms in LEGACY_VARIANTS.items():
+        roll, other = rng.random(), rng.randrange(forms - 1)
+        out[part] = theme[part] if roll >= VARIANT_SHARE else [f for f in range(forms) if f != theme[part]][other]
+    return out
 
 
 def emagazine_payload(content: dict[str, Any], meta: ArticleMeta) -> dict[str, Any]:

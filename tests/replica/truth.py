@@ -43,7 +43,7 @@ def article_truth(site: Site, r: Renderer, meta: ArticleMeta) -> dict[str, Any]:
         related += [{"url": r.url(a), "title": r.title(a)} for a in sitemod.related_box(site, meta)]
         related += [{"url": r.url(a), "title": r.title(a)} for a in sitemod.dont_miss(site, meta)]
     gone = meta.is_gone(now)
-    form = legacy_variant(site.seed, meta) if template == "legacy" else {}
+    form = legacy_variant(site.seed, meta, now) if template == "legacy" else {}
     return {
         "site_id": meta.id,
         "canonical_url": r.url(meta),

@@ -35,7 +35,6 @@ from archive.extract.pages.fields import FIELD_ERROR, field, field_names
 from archive.urls import UrlRules
 
 DATELINE = re.compile(r"^(?:Diendandoanhnghiep\.vn|\(?DĐDN\)?|\(?Diễn đàn Doanh nghiệp\)?)\s*[-–—:]?\s*", re.I)
-HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
 LEAD_SELECTORS = ("[class*=sapo]", "[class*=lead]", "[class*=summary]", "[class*=excerpt]")
 
 
@@ -119,8 +118,9 @@ class Page:
     @field
     def section_path(self) -> list[str]:
         names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
-        names = names or ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList")) or conventions.breadcrumbs(self.doc)
-        names = [n for n in names if n and n.casefold() not in HOME_CRUMBS]
+        names = (names or ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList")) or conventions.breadcrumbs(self.doc)
+                 or conventions.link_trail(self.doc))
+        names = [n for n in names if n and n.casefold() not in conventions.HOME_CRUMBS]
         return names or ([s] if (s := self.meta("article:section")) else [])
 
     @field
