@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from archive.changes import FIELD_BITS, KINDS, ChangeFilters, events, scope
+from archive.changes import FIELD_BITS, KINDS, ChangeFilters, Log
 from archive.extract.dates import VN
 from archive.models import SearchDoc, Version
 
@@ -56,9 +56,9 @@ def summarize(session: Session, filters: ChangeFilters) -> list[Group]:
         query = query.where(first.published >= filters.since)
     if filters.until:
         query = query.where(first.published < filters.until)
-    if (chosen := scope(session, filters)) is not None:
-        query = query.where(first.article_id.in_(chosen))
-    articles = {row.article_id: row for row in session.execute(query)}
+    log = Log(session, filters)
+    query = query.where(*log.conditions(first.article_id))
+    articles = {row.article_id: row for row in session.execute(query) if log.chosen(row.article_id)}
     kinds: dict[int, Counter[str]] = defaultdict(Counter)
     for article_id, changed, n in session.execute(
             select(Version.article_id, Version.changed, func.count()).where(Version.number > 1)
@@ -67,8 +67,8 @@ def summarize(session: Session, filters: ChangeFilters) -> list[Group]:
             for kind, bit in FIELD_BITS.items():
                 if (changed or 0) & bit:
                     kinds[article_id][kind] += n
-    for event in events(session, ChangeFilters(kinds=("takedown", "return"), query=filters.query,
-                                               section=filters.section, author=filters.author)):
+    every_event = ChangeFilters(kinds=("takedown", "return"), section=filters.section, author=filters.author)
+    for event in Log(session, every_event).events:
         if event.article_id in articles:
             kinds[event.article_id][event.kinds[0]] += 1
     everything = Group("all", "all")

@@ -13,21 +13,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, TextClause, bindparam, func, literal_column, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from archive.diff import compare
 from archive.extract.dates import VN
 from archive.models import Article, Extraction, Fetch, SearchDoc, Version
-from archive.search.engine import Filters, matching_articles
+from archive.search.engine import Filters, conditions, matching_articles
 
 FIELD_BITS = {"title": 1, "lead": 2, "body": 4, "authors": 8, "tags": 16, "published": 32, "section": 64}
 EVENTS = ("takedown", "return")
 KINDS = (*FIELD_BITS, *EVENTS)
 LIVE, REMOVED = (200, 304), (404, 410)
 CHUNK = 500
+# The predicates of the partial indexes ix_versions_edits and ix_fetches_removals, written as literals (a
+# bound parameter hides from the planner that an index applies) and qualified (the queries join tables
+# with columns of the same names).
+EDIT_ROWS = text("versions.number > 1")
+REMOVAL_ROWS = text("fetches.status IN (404, 410)")
 
 
 class ChangeError(ValueError):
@@ -153,69 +160,141 @@ class Entry:
                 "words": self.words, "status": self.status}
 
 
-def scope(session: Session, filters: ChangeFilters) -> Select[Any] | None:
-    """The articles the query, section and author choose; None for all."""
-    if not (filters.query or filters.section or filters.author):
-        return None
-    return matching_articles(session, filters.query, Filters(section=filters.section, author=filters.author))
+@dataclass
+class Counts:
+    total: int = 0  # entries
+    kinds: dict[str, int] = field(default_factory=dict)  # entries with each kind
+    weeks: list[tuple[str, dict[str, int]]] = field(default_factory=list)  # (Monday, YYYY-MM-DD) -> kinds, oldest first
 
 
-def _edits(session: Session, filters: ChangeFilters) -> Select[Any]:
-    previous = aliased(Version)
-    wanted: list[ColumnElement[bool]] = [Version.number > 1,
-                                         Version.changed.op("&")(filters.field_mask) != 0]
-    if filters.since:
-        wanted.append(Version.seen_at >= filters.since)
-    if filters.until:
-        wanted.append(Version.seen_at < filters.until)
-    if filters.min_words:
-        wanted.append(Version.words_removed + Version.words_added >= filters.min_words)
-    if (chosen := scope(session, filters)) is not None:
-        wanted.append(Version.article_id.in_(chosen))
-    if filters.article_id is not None:
-        wanted.append(Version.article_id == filters.article_id)
-    return (select(Version.id, Version.article_id, Version.number, Version.seen_at, Version.changed,
-                   Version.words_removed, Version.words_added, Version.change_words, Version.title,
-                   previous.title.label("title_before"), previous.published, Article.canonical_url,
-                   func.coalesce(SearchDoc.section, "").label("section"), Extraction.fetch_id)
-            .join(previous, (previous.article_id == Version.article_id) & (previous.number == Version.number - 1))
-            .join(Article, Article.id == Version.article_id)
-            .join(Extraction, Extraction.id == Version.extraction_id)
-            .outerjoin(SearchDoc, SearchDoc.article_id == Version.article_id)
-            .where(*wanted))
+class Log:
+    """The change log as `filters` choose it, for one reader (a command, a web request): the query's
+    matches and the takedowns are worked out once, however many of `stream`, `page` and `counts` ask."""
+
+    def __init__(self, session: Session, filters: ChangeFilters, events: list[Entry] | None = None) -> None:
+        """`events`: the takedowns and returns these filters let through, when already worked out (a web
+        server keeps them for a minute, with the counts)."""
+        self.session, self.filters = session, filters
+        if events is not None:
+            self.__dict__["events"] = events
+
+    @cached_property
+    def matches(self) -> frozenset[int] | None:
+        """The articles the query finds (None without a query): the search engine asked once."""
+        if not self.filters.query:
+            return None
+        return frozenset(self.session.scalars(matching_articles(self.session, self.filters.query)))
+
+    def chosen(self, article_id: int) -> bool:
+        return self.matches is None or article_id in self.matches
+
+    def conditions(self, article_id: Any) -> list[ColumnElement[bool]]:
+        """What chooses the articles in SQL (the caller outer-joins `search_docs` on `article_id`): section
+        and author on the joined row, so that only the rows at hand are tested."""
+        out = conditions(Filters(section=self.filters.section, author=self.filters.author))
+        if self.filters.article_id is not None:
+            out.append(article_id == self.filters.article_id)
+        return out
+
+    def _edit_conditions(self) -> list[ColumnElement[bool] | TextClause]:
+        f = self.filters
+        wanted: list[ColumnElement[bool] | TextClause] = [EDIT_ROWS, Version.changed.op("&")(f.field_mask) != 0]
+        if f.since:
+            wanted.append(Version.seen_at >= f.since)
+        if f.until:
+            wanted.append(Version.seen_at < f.until)
+        if f.min_words:
+            wanted.append(Version.words_removed + Version.words_added >= f.min_words)
+        return [*wanted, *self.conditions(Version.article_id)]
+
+    def _edit_rows(self, first: int = CHUNK) -> Iterator[Any]:
+        """The edits, newest first, read in chunks (memory stays flat), the first of `first` rows."""
+        previous = aliased(Version)
+        query = (select(Version.id, Version.article_id, Version.number, Version.seen_at, Version.changed,
+                        Version.words_removed, Version.words_added, Version.change_words, Version.title,
+                        previous.title.label("title_before"), previous.published, Article.canonical_url,
+                        func.coalesce(SearchDoc.section, "").label("section"), Extraction.fetch_id)
+                 .join(previous, (previous.article_id == Version.article_id)
+                       & (previous.number == Version.number - 1))
+                 .join(Article, Article.id == Version.article_id)
+                 .join(Extraction, Extraction.id == Version.extraction_id)
+                 .outerjoin(SearchDoc, SearchDoc.article_id == Version.article_id)
+                 .where(*self._edit_conditions()).order_by(Version.seen_at.desc(), Extraction.fetch_id.desc()))
+        after: tuple[datetime, int] | None = None
+        while True:
+            chunk = query if after is None else query.where(
+                (Version.seen_at < after[0]) | ((Version.seen_at == after[0]) & (Extraction.fetch_id < after[1])))
+            size = first if after is None else CHUNK
+            rows = self.session.execute(chunk.limit(size)).all()
+            yield from (row for row in rows if self.chosen(row.article_id))
+            if len(rows) < size:
+                return
+            after = (rows[-1].seen_at, rows[-1].fetch_id)
+
+    @cached_property
+    def events(self) -> list[Entry]:
+        """Takedowns and returns, newest first, from the fetches of the articles that ever answered 404 or
+        410."""
+        wanted = [e for e in EVENTS if self.filters.wants(e)]
+        if not wanted:
+            return []
+        candidates = (select(Fetch.article_id).outerjoin(SearchDoc, SearchDoc.article_id == Fetch.article_id)
+                      .where(REMOVAL_ROWS, Fetch.article_id.is_not(None), *self.conditions(Fetch.article_id)))
+        ids = sorted({i for i in self.session.scalars(candidates) if i is not None and self.chosen(i)})
+        out: list[Entry] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            about = {row.id: row for row in self.session.execute(_about(chunk))}
+            history: dict[int, list[Any]] = defaultdict(list)
+            for row in self.session.execute(
+                    select(Fetch.article_id, Fetch.id, Fetch.status, Fetch.fetched_at)
+                    .where(Fetch.article_id.in_(chunk), Fetch.status.in_((*LIVE, *REMOVED)))
+                    .order_by(Fetch.article_id, Fetch.fetched_at, Fetch.id)):
+                history[row.article_id].append(row)
+            for article_id, fetches in history.items():
+                out += _transitions(about[article_id], fetches, wanted, self.filters)
+        out.sort(key=lambda e: (e.seen_at, e.fetch_id), reverse=True)
+        return out
+
+    def stream(self, first: int = CHUNK) -> Iterator[Entry]:
+        """Every change the filters let through, newest first; `first`: how many a reader wants at once."""
+        edits = (_edit_entry(row) for row in self._edit_rows(first))
+        yield from heapq.merge(edits, self.events, key=lambda e: (e.seen_at, e.fetch_id), reverse=True)
+
+    def page(self, limit: int, offset: int = 0) -> list[Entry]:
+        return list(islice(self.stream(min(CHUNK, offset + limit)), offset, offset + limit))
+
+    def counts(self) -> Counts:
+        """Entries per kind, and per week (Vietnam time) and kind, over everything the filters let through."""
+        week = _week(self.session, Version.seen_at).label("week")
+        lean = select(week, Version.changed, Version.article_id).outerjoin(
+            SearchDoc, SearchDoc.article_id == Version.article_id).where(*self._edit_conditions())
+        cells: list[tuple[Any, int | None, int]]
+        if self.matches is None:  # counted by the database
+            cells = list(self.session.execute(
+                lean.with_only_columns(week, Version.changed, func.count()).group_by(week, Version.changed)))
+        else:
+            cells = [(when, changed, 1) for when, changed, article_id in self.session.execute(lean)
+                     if article_id in self.matches]
+        total, kinds, weeks = 0, Counter[str](), defaultdict[str, Counter[str]](Counter)
+        for when, names, n in [*((str(w), _kinds(c or 0), n) for w, c, n in cells),
+                               *((_monday(e.seen_at), e.kinds, 1) for e in self.events)]:
+            total += n
+            for name in names:
+                kinds[name] += n
+                weeks[when][name] += n
+        return Counts(total, {k: kinds[k] for k in KINDS if kinds[k]}, [(w, dict(weeks[w])) for w in sorted(weeks)])
+
+
+def _kinds(changed: int) -> list[str]:
+    return [k for k, bit in FIELD_BITS.items() if changed & bit]
 
 
 def _edit_entry(row: Any) -> Entry:
-    kinds = [k for k, bit in FIELD_BITS.items() if row.changed & bit]
+    kinds = _kinds(row.changed)
     return Entry(kinds, row.article_id, row.canonical_url, row.title, row.section, row.seen_at, row.published,
                  row.fetch_id, row.number, dict(row.change_words or {}), row.words_removed or 0,
                  row.words_added or 0, row.title_before if "title" in kinds else None)
-
-
-def events(session: Session, filters: ChangeFilters) -> list[Entry]:
-    """Takedowns and returns, newest first, from the fetches of the articles that ever answered 404 or 410."""
-    wanted = [e for e in EVENTS if filters.wants(e)]
-    if not wanted:
-        return []
-    candidates = select(Fetch.article_id).where(Fetch.status.in_(REMOVED), Fetch.article_id.is_not(None))
-    if (chosen := scope(session, filters)) is not None:
-        candidates = candidates.where(Fetch.article_id.in_(chosen))
-    if filters.article_id is not None:
-        candidates = candidates.where(Fetch.article_id == filters.article_id)
-    ids = sorted({article_id for article_id in session.scalars(candidates) if article_id is not None})
-    out: list[Entry] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        about = {row.id: row for row in session.execute(_about(chunk))}
-        history: dict[int, list[Any]] = defaultdict(list)
-        for row in session.execute(select(Fetch.article_id, Fetch.id, Fetch.status, Fetch.fetched_at)
-                                   .where(Fetch.article_id.in_(chunk), Fetch.status.in_((*LIVE, *REMOVED)))
-                                   .order_by(Fetch.article_id, Fetch.fetched_at, Fetch.id)):
-            history[row.article_id].append(row)
-        for article_id, fetches in history.items():
-            out += _transitions(about[article_id], fetches, wanted, filters)
-    out.sort(key=lambda e: (e.seen_at, e.fetch_id), reverse=True)
-    return out
 
 
 def _about(article_ids: list[int]) -> Select[int, str, str, str, datetime | None]:
@@ -240,63 +319,6 @@ def _transitions(about: Any, fetches: list[Any], wanted: list[str], filters: Cha
         out.append(Entry([kind], about.id, about.canonical_url, about.title, about.section, row.fetched_at,
                          about.published, row.id, status=None if now_live else row.status))
     return out
-
-
-def stream(session: Session, filters: ChangeFilters) -> Iterator[Entry]:
-    """Every change the filters let through, newest first, read in chunks (memory stays flat)."""
-    edits = _edit_stream(session, filters)
-    yield from heapq.merge(edits, events(session, filters), key=lambda e: (e.seen_at, e.fetch_id), reverse=True)
-
-
-def _edit_stream(session: Session, filters: ChangeFilters) -> Iterator[Entry]:
-    query = _edits(session, filters).order_by(Version.seen_at.desc(), Extraction.fetch_id.desc())
-    after: tuple[datetime, int] | None = None
-    while True:
-        page = query if after is None else query.where(
-            (Version.seen_at < after[0]) | ((Version.seen_at == after[0]) & (Extraction.fetch_id < after[1])))
-        rows = session.execute(page.limit(CHUNK)).all()
-        yield from (_edit_entry(row) for row in rows)
-        if len(rows) < CHUNK:
-            return
-        after = (rows[-1].seen_at, rows[-1].fetch_id)
-
-
-def page(session: Session, filters: ChangeFilters, limit: int, offset: int = 0) -> list[Entry]:
-    """One page of the log, newest first."""
-    query = _edits(session, filters).order_by(Version.seen_at.desc(), Extraction.fetch_id.desc())
-    edits = [_edit_entry(row) for row in session.execute(query.limit(limit + offset))]
-    merged = heapq.merge(edits, events(session, filters), key=lambda e: (e.seen_at, e.fetch_id), reverse=True)
-    return list(merged)[offset:offset + limit]
-
-
-# -- counts ----------------------------------------------------------------------------------------
-
-@dataclass
-class Counts:
-    total: int = 0  # entries
-    kinds: dict[str, int] = field(default_factory=dict)  # entries with each kind
-    weeks: list[tuple[str, dict[str, int]]] = field(default_factory=list)  # (Monday, YYYY-MM-DD) -> kinds, oldest first
-
-
-def counts(session: Session, filters: ChangeFilters) -> Counts:
-    """Entries per kind, and per week (Vietnam time) and kind, over everything the filters let through."""
-    edits = _edits(session, filters).subquery()
-    week = _week(session, edits.c.seen_at).label("week")
-    cells = session.execute(select(week, edits.c.changed, func.count()).group_by(week, edits.c.changed)).all()
-    kinds: Counter[str] = Counter()
-    weeks: dict[str, Counter[str]] = defaultdict(Counter)
-    total = 0
-    for when, changed, n in cells:
-        total += n
-        for kind, bit in FIELD_BITS.items():
-            if changed & bit:
-                kinds[kind] += n
-                weeks[str(when)][kind] += n
-    for event in events(session, filters):
-        total += 1
-        kinds[event.kinds[0]] += 1
-        weeks[_monday(event.seen_at)][event.kinds[0]] += 1
-    return Counts(total, {k: kinds[k] for k in KINDS if kinds[k]}, [(w, dict(weeks[w])) for w in sorted(weeks)])
 
 
 def _week(session: Session, column: Any) -> ColumnElement[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from archive import __version__, change_summary, changes, export, parsers, queries, reextract, runs, warc
-from archive.database import Archive, ArchiveError, database_url, upgrade
+from archive.database import URL_ENV, Archive, ArchiveError, database_url, upgrade
 from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
 from archive.export import Format, Versions
@@ -445,7 +446,7 @@ def changes_cmd(ctx: click.Context, since: datetime | None, until: datetime | No
             if summary:
                 _print_summary(change_summary.summarize(session, filters), fmt)
             else:
-                _print_changes(changes.stream(session, filters), fmt)
+                _print_changes(changes.Log(session, filters).stream(), fmt)
         except QueryError as exc:
             raise click.UsageError(str(exc)) from None
 
@@ -679,14 +680,16 @@ def runs_cmd(ctx: click.Context, limit: int, fmt: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on; 0.0.0.0 opens the archive to the whole network.")
 @click.option("--port", type=click.IntRange(1, 65_535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes: one per core serves concurrent readers on every core.")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
-    """The archive in a browser: search, articles, history, diffs and runs, with a JSON API under /api
-    (its OpenAPI schema at /openapi.json). The database is opened read-only.
+def serve_cmd(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """The archive in a browser: search, articles, history, diffs, changes and runs, with a JSON API under
+    /api (its OpenAPI schema at /openapi.json). The database is opened read-only.
 
     Example:
 
-        archive serve --port 8080    # then open http://127.0.0.1:8080/
+        archive serve --port 8080 --workers 2    # then open http://127.0.0.1:8080/
     """
     import uvicorn
 
@@ -702,8 +705,15 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"serving {app.state.archive.safe_url} read-only at http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    click.echo(f"serving {app.state.archive.safe_url} read-only at http://{host}:{port}/ with {workers} "
+               f"worker{'s' if workers > 1 else ''} (Ctrl-C stops)")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+        return
+    app.state.archive.close()  # each worker process opens the archive itself, from the environment
+    os.environ[URL_ENV] = database_url(ctx.obj)
+    uvicorn.run("archive.web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level="warning", server_header=False)
 
 
 def main() -> None:

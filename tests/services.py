@@ -66,10 +66,11 @@ def create_database(base_url: str, name: str) -> str:
 
 
 @contextmanager
-def serving(url: str) -> Iterator[str]:
+def serving(url: str, workers: int = 1) -> Iterator[str]:
     """`archive serve` in its own process on the archive at `url`; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "--db", url, "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "--db", url, "serve", "--port", str(port),
+                             "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

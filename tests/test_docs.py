@@ -41,7 +41,8 @@ def named_commands() -> set[str]:
     lines = re.findall(r"^\$ (.+)$", DOCS, re.M)
     out = set()
     for text in [*spans, *lines]:
-        for match in re.finditer(r"(?:^|[\s/])archive(?: --db \S+)? ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", text):
+        # a command stands first, or after a path (.venv/bin/archive) or a shell's "&&"
+        for match in re.finditer(r"(?:^|/|&& )archive(?: --db \S+)? ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", text):
             first, second = match.groups()
             out.add(f"archive {first} {second}" if first in GROUPS and second else f"archive {first}")
     return out

@@ -116,7 +116,7 @@ def create_app(url: str | None = None) -> FastAPI:
                   description="Search, articles, versions and diffs of the archive; read-only.")
     app.state.archive = archive
     counted: TtlCache[Facets] = TtlCache(seconds=60)
-    counted_changes: TtlCache[changes.Counts] = TtlCache(seconds=60)
+    tallied: TtlCache[views.Tally] = TtlCache(seconds=60)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     templates = Jinja2Templates(env=_environment())
 
@@ -209,7 +209,7 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/changes", include_in_schema=False)
     def changes_page(request: Request, params: ChangesParams, session: Db) -> HTMLResponse:
-        found = views.changes(session, params, counted_changes)
+        found = views.changes(session, params, tallied)
         return render(request, "changes.html", params=params, found=found, kinds=changes.KINDS,
                       columns=chart.stacked([(w.week, w.kinds) for w in found.weeks], changes.KINDS),
                       pages=max(1, math.ceil(found.total / params.per_page)),
@@ -217,7 +217,7 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/changes.atom", include_in_schema=False)
     def changes_feed(request: Request, params: ChangesParams, session: Db) -> Response:
-        entries = [views.change(e) for e in changes.page(session, params.filters, params.per_page)]
+        entries = [views.change(e) for e in changes.Log(session, params.filters).page(params.per_page)]
         title = translator(request)("changes")
         return feed(request, title, str(request.url.include_query_params()), "/changes?" + urlencode(
             params.query_args()), entries)
@@ -273,7 +273,7 @@ def create_app(url: str | None = None) -> FastAPI:
                                                                                        "applied"}})
     def api_changes(params: ChangesParams, session: Db) -> schemas.Changes:
         """Every edit, takedown and return across the archive, newest first, with counts per kind and week."""
-        return views.changes(session, params, counted_changes)
+        return views.changes(session, params, tallied)
 
     @app.get("/api/runs")
     def api_runs(session: Db, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[schemas.RunOut]:

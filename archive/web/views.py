@@ -198,14 +198,20 @@ def change(entry: change_log.Entry) -> schemas.ChangeOut:
     return schemas.ChangeOut.model_validate(entry.as_dict())
 
 
-def changes(session: Session, params: ChangeParams,
-            counted_before: TtlCache[change_log.Counts] | None = None) -> schemas.Changes:
-    """`counted_before` keeps the counts of recent views (over every change they let through) for their
-    next pages."""
+Tally = tuple[change_log.Counts, list[change_log.Entry]]
+
+
+def changes(session: Session, params: ChangeParams, tallied: TtlCache[Tally] | None = None) -> schemas.Changes:
+    """`tallied` keeps, for a minute, what recent views counted over every change they let through, and
+    their takedowns and returns, for their next pages and their next readers."""
     filters = params.filters
-    entries = change_log.page(session, filters, params.per_page, (params.page - 1) * params.per_page)
-    counted = (counted_before.get(filters, lambda: change_log.counts(session, filters)) if counted_before
-               else change_log.counts(session, filters))
+
+    def tally() -> Tally:
+        log = change_log.Log(session, filters)
+        return log.counts(), log.events
+
+    counted, events = tallied.get(filters, tally) if tallied else tally()
+    entries = change_log.Log(session, filters, events).page(params.per_page, (params.page - 1) * params.per_page)
     return schemas.Changes(total=counted.total, page=params.page, per_page=params.per_page,
                            kinds=[schemas.KindCount(kind=k, count=n) for k, n in counted.kinds.items()],
                            weeks=[schemas.WeekCounts(week=w, kinds=k) for w, k in counted.weeks],
@@ -215,5 +221,5 @@ def changes(session: Session, params: ChangeParams,
 def article_changes(session: Session, article_id: int) -> tuple[Article, list[schemas.ChangeOut]]:
     """An article's changes, newest first (its history as a feed)."""
     found = article(session, article_id)
-    everything = change_log.stream(session, change_log.ChangeFilters(article_id=article_id))
+    everything = change_log.Log(session, change_log.ChangeFilters(article_id=article_id)).stream()
     return found, [change(e) for e in everything]

@@ -102,7 +102,7 @@ def expected(story: Story) -> list[tuple[int, tuple[str, ...], datetime]]:
 def log(story: Story, filters: ChangeFilters | None = None) -> list[changes.Entry]:
     archive = Archive(story.url, read_only=True)
     with archive.transaction(write=False) as session:
-        return list(changes.stream(session, filters or ChangeFilters()))
+        return list(changes.Log(session, filters or ChangeFilters()).stream())
 
 
 def test_every_edit_takedown_and_return_appears_once_with_its_kinds(story: Story) -> None:
@@ -155,9 +155,9 @@ def test_filters_choose_by_kind_size_time_and_article(story: Story) -> None:
 def test_a_page_shows_the_log_in_order_and_counts_add_up(story: Story) -> None:
     archive = Archive(story.url, read_only=True)
     with archive.transaction(write=False) as session:
-        everything = list(changes.stream(session, ChangeFilters()))
-        assert changes.page(session, ChangeFilters(), 5, 5) == everything[5:10]
-        counted = changes.counts(session, ChangeFilters())
+        everything = list(changes.Log(session, ChangeFilters()).stream())
+        assert changes.Log(session, ChangeFilters()).page(5, 5) == everything[5:10]
+        counted = changes.Log(session, ChangeFilters()).counts()
     assert counted.total == len(everything)
     for kind in changes.KINDS:
         assert counted.kinds.get(kind, 0) == sum(kind in e.kinds for e in everything)
@@ -249,8 +249,8 @@ def hand_edits(replica: Replica, archive_url: str) -> tuple[Archive, dict[str, A
     for fetched in [page, *steps]:
         ingestor.ingest(fetched)
     with archive.transaction(write=False) as session:
-        kinds = [",".join(e.kinds) for e in reversed(list(changes.stream(session, ChangeFilters())))]
-        counted = changes.counts(session, ChangeFilters())
+        kinds = [",".join(e.kinds) for e in reversed(list(changes.Log(session, ChangeFilters()).stream()))]
+        counted = changes.Log(session, ChangeFilters()).counts()
     assert counted.total == len(kinds) and sum(n for _, week in counted.weeks for n in week.values()) == 4
     return archive, truth, kinds
 
@@ -267,8 +267,8 @@ def test_upgrading_an_archive_made_before_the_log_measures_its_versions(
     command.downgrade(alembic_config(archive.engine), "0005")
     command.upgrade(alembic_config(archive.engine), "head")
     with archive.transaction(write=False) as session:
-        assert list(changes.stream(session, ChangeFilters())) == []  # unmeasured: nothing to show yet
+        assert list(changes.Log(session, ChangeFilters()).stream()) == []  # unmeasured: nothing to show yet
     result = CliRunner().invoke(cli, ["--db", archive.url, "db", "upgrade"])
     assert result.exit_code == 0 and "measured what 3 versions changed" in result.output
     with archive.transaction(write=False) as session:
-        assert [",".join(e.kinds) for e in reversed(list(changes.stream(session, ChangeFilters())))] == kinds
+        assert [",".join(e.kinds) for e in reversed(list(changes.Log(session, ChangeFilters()).stream()))] == kinds

@@ -17,6 +17,7 @@ from rich.table import Table
 from tests.services import free_port
 
 console = Console()
+TABLES: dict[str, dict[str, str]] = {}  # every table reported in this process, for `--json`
 
 
 @contextlib.contextmanager
@@ -49,6 +50,7 @@ def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:
+    TABLES[title] = dict(rows)
     table = Table(title=title, show_header=False, title_justify="left")
     for name, value in rows:
         table.add_row(name, value)

@@ -4,6 +4,7 @@ reused; delete the folder to build it again."""
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import statistics
@@ -29,7 +30,7 @@ from tests.services import create_database, postgres_server
 
 ROOT = Path(__file__).parents[2]
 FOLDER = ROOT / "data" / "bench"
-ARTICLES = 100_000
+ARTICLES = int(os.environ.get("SEARCH_ARTICLES", "100000"))  # the size of the bench archive
 QUERIES = 200
 CHUNK = 2_000
 

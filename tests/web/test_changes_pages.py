@@ -14,6 +14,7 @@ import pytest
 
 from archive.web import chart
 from tests.http import fetch
+from tests.services import serving
 from tests.web.conftest import WebArchive
 from tests.web.hostile import MARK, SCRIPT
 
@@ -105,3 +106,9 @@ def test_a_single_month_of_matches_is_one_narrow_bar() -> None:
     assert len(bars) == 1 and bars[0].width < chart.WIDTH / 6
     columns = chart.stacked([("2026-06-01", {"title": 2, "body": 1})], ("title", "body"))
     assert columns[0].width < chart.WIDTH / 6 and [s.kind for s in columns[0].segments] == ["title", "body"]
+
+
+def test_serve_with_two_workers_answers_from_both(web_archive: WebArchive) -> None:
+    with serving(web_archive.url, workers=2) as base:
+        answers = {fetch(f"{base}/api/changes").json()["total"] for _ in range(6)}
+        assert answers == {3} and fetch(f"{base}/changes").status == 200
