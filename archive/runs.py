@@ -80,7 +80,8 @@ def last_count(archive: Archive, kind: RunKind, *keys: str) -> Any:
 COUNT_LABELS = {"pages": "pages", "new_articles": "new articles", "new_versions": "new versions",
                 "not_modified": "304s", "gone": "gone", "browser_pages": "in browser", "version": "versions",
                 "unchanged": "unchanged", "failed": "failed", "refused_pages": "refused by the site's firewall",
-                "extractions_written": "extractions", "articles_changed": "articles changed", "errors": "errors"}
+                "extractions_written": "extractions", "articles_changed": "articles changed",
+                "bodies_checked": "bodies checked", "problems_found": "problems found", "errors": "errors"}
 
 
 def summarize(counts: dict[str, Any], labels: dict[str, str] = COUNT_LABELS) -> str:

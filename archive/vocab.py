@@ -10,6 +10,7 @@ class RunKind(StrEnum):
     CRAWL = "crawl"
     IMPORT = "import"
     REEXTRACT = "reextract"
+    VERIFY = "verify"  # a fixity audit (`archive verify`)
 
 
 class RunOutcome(StrEnum):

@@ -39,7 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fields.title": "tiêu đề", "fields.lead": "sapo", "fields.body": "nội dung", "fields.section": "chuyên mục",
         "fields.authors": "tác giả", "fields.tags": "thẻ", "crawl": "thu thập", "import": "nhập", "reextract":
         "trích xuất lại", "ok": "tốt", "unhealthy": "bất thường", "incomplete": "chưa trọn", "failed": "thất bại",
-        "interrupted": "bị ngắt", "refused": "bị từ chối", "running": "đang chạy",
+        "interrupted": "bị ngắt", "refused": "bị từ chối", "running": "đang chạy", "verify": "kiểm tra",
         "times": "Mọi thời điểm theo giờ Việt Nam (UTC+07:00).",
         "nav_changes": "Thay đổi", "changes": "Những thay đổi của trang",
         "changes_intro": "Mọi lần sửa, gỡ và đăng lại trên toàn kho, mới nhất trước. Bản đầu tiên của một bài "
@@ -87,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fields.authors": "authors", "fields.tags": "tags", "crawl": "crawl", "import": "import",
         "reextract": "re-extraction", "ok": "ok", "unhealthy": "unhealthy", "incomplete": "incomplete",
         "failed": "failed", "interrupted": "interrupted", "refused": "refused", "running": "running",
+        "verify": "fixity audit",
         "times": "Times are Vietnam time (UTC+07:00).",
         "nav_changes": "Changes", "changes": "What the site changed",
         "changes_intro": "Every edit, takedown and return across the archive, newest first. An article's first "
@@ -111,7 +112,8 @@ COUNT_LABELS_VI = {"pages": "trang", "new_articles": "bài mới", "new_versions
                    "not_modified": "304", "gone": "đã gỡ", "browser_pages": "qua trình duyệt",
                    "version": "phiên bản", "unchanged": "không đổi", "failed": "lỗi",
                    "refused_pages": "bị tường lửa của trang chặn", "extractions_written": "lần trích xuất",
-                   "articles_changed": "bài thay đổi", "errors": "lỗi"}
+                   "articles_changed": "bài thay đổi", "bodies_checked": "trang gốc đã kiểm",
+                   "problems_found": "lỗi tìm thấy", "errors": "lỗi"}
 
 
 def choose(query_lang: str | None, cookie: str | None, accept_language: str | None) -> str:

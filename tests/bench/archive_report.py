@@ -19,6 +19,7 @@ from archive.ingest import Ingestor
 from archive.queries import stats
 from archive.records import FetchRecord
 from archive.urls import UrlRules
+from archive.verify import verify
 from tests.archive.feed import record
 from tests.bench.harness import report
 from tests.extract_eval import replica_rules
@@ -59,6 +60,11 @@ def rates(make_url: Callable[[str], str], records: list[FetchRecord], rules: Url
         started = time.perf_counter()
         path(Ingestor(arch, rules), records)
         out[name] = len(records) / (time.perf_counter() - started)
+        if name == "bulk":  # the fixity audit of what was just built, all of it
+            started = time.perf_counter()
+            audit = verify(arch)
+            assert audit.ok, audit.problems[:3]
+            out["verify"] = audit.checked["bodies"] / (time.perf_counter() - started)
         arch.close()
     for name, set_wise in (("writer", True), ("writer_one", False)):
         arch = Archive(make_url(name))
@@ -80,9 +86,9 @@ def sizes(url: str, records: list[FetchRecord], rules: UrlRules) -> tuple[dict[s
     return first, second
 
 
-def median(runs: list[dict[str, float]], key: str) -> str:
+def median(runs: list[dict[str, float]], key: str, unit: str = "fetches/s") -> str:
     values = [r[key] for r in runs]
-    return f"{statistics.median(values):,.0f} fetches/s  ({', '.join(f'{v:.0f}' for v in values)})"
+    return f"{statistics.median(values):,.0f} {unit}  ({', '.join(f'{v:.0f}' for v in values)})"
 
 
 def ratio(runs: list[dict[str, float]], over: str = "bulk", under: str = "one") -> str:
@@ -90,7 +96,7 @@ def ratio(runs: list[dict[str, float]], over: str = "bulk", under: str = "one") 
     return f"{statistics.median(values):.2f}×  ({', '.join(f'{v:.2f}' for v in values)})"
 
 
-def run() -> None:
+def run() -> dict[str, float]:
     with Replica(articles=800, seed=2) as rep:
         urls = [t["canonical_url"] for t in rep.truth() if t["status"] == "live"][:600]
         records = [record(u) for u in urls]
@@ -122,4 +128,15 @@ def run() -> None:
         ("PostgreSQL, the writer alone", median(pg_runs, "writer")),
         ("PostgreSQL, the writer alone, one-at-a-time path", median(pg_runs, "writer_one")),
         ("PostgreSQL, writer set-wise / one at a time", ratio(pg_runs, "writer", "writer_one")),
+        ("SQLite, archive verify of the bulk archive (every check; target 2,000)",
+         median(sqlite_runs, "verify", "bodies/s")),
+        ("PostgreSQL, archive verify of the bulk archive", median(pg_runs, "verify", "bodies/s")),
     ])
+
+    def middle(runs: list[dict[str, float]], key: str) -> float:
+        return round(statistics.median(r[key] for r in runs), 1)
+
+    return {"fetches": len(records), "stored_over_raw": round(first["stored_bytes"] / first["raw_bytes"], 4),
+            "ingest_fetches_per_s": middle(sqlite_runs, "bulk"), "writer_fetches_per_s": middle(sqlite_runs, "writer"),
+            "verify_bodies_per_s": middle(sqlite_runs, "verify"),
+            "postgres_verify_bodies_per_s": middle(pg_runs, "verify")}
