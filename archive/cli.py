@@ -21,11 +21,23 @@ from rich.text import Text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from archive import __version__, change_summary, changes, export, parsers, queries, reextract, runs, verify, warc
+from archive import (
+    __version__,
+    backup,
+    change_summary,
+    changes,
+    export,
+    parsers,
+    queries,
+    reextract,
+    runs,
+    verify,
+    warc,
+)
 from archive.database import URL_ENV, Archive, ArchiveError, database_url, upgrade
 from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
-from archive.export import Format, Versions
+from archive.export import Fetches, Format, Versions
 from archive.extract import Article, extract
 from archive.extract.dates import VN
 from archive.importing import import_warcs
@@ -492,12 +504,14 @@ def _lag(value: timedelta) -> str:
 @click.option("--exact", is_flag=True, help="With --query: match diacritics strictly.")
 @click.option("--versions", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
               help="One row per article (its latest version), or one per version.")
+@click.option("--fetches", type=click.Choice(["articles", "all"]), default="articles", show_default=True,
+              help="WARC: the chosen articles' fetches, or every fetch the archive holds (a full, portable backup).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="The file to write (- for standard output).")
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str | None, since: datetime | None,
                until: datetime | None, author: str | None, tag: str | None, status: str | None,
-               template: str | None, exact: bool, versions: Versions, output: str) -> None:
+               template: str | None, exact: bool, versions: Versions, fetches: Fetches, output: str) -> None:
     """Export articles, or all their versions, as JSONL, CSV, Parquet or WARC; streamed, with a progress bar.
 
     Rows have the plain columns of the articles_latest (or article_versions) view. WARC holds the chosen
@@ -512,7 +526,7 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
     with reading(ctx) as session:
         export.require(fmt)
         try:
-            total = export.count(session, query, filters, versions, exact, fmt)
+            total = export.count(session, query, filters, versions, exact, fmt, fetches)
         except QueryError as exc:
             raise click.ClickException(str(exc)) from None
         partial = Path(output + ".partial") if output != "-" else None
@@ -520,7 +534,7 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
             with (partial.open("wb") if partial else nullcontext(sys.stdout.buffer)) as out, progress() as bar:
                 task = bar.add_task(f"exporting {fmt}", total=total)
                 written = export.export(session, fmt, out, query, filters, versions, exact,
-                                        on_row=lambda: bar.advance(task))
+                                        on_row=lambda: bar.advance(task), fetches=fetches)
         except BaseException:
             if partial is not None:
                 partial.unlink(missing_ok=True)  # a failed export leaves no half-written file behind
@@ -681,6 +695,46 @@ def _record_start(archive: Archive, args: dict[str, Any]) -> int | None:
         if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
             return None
         raise
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_context
+def backup_cmd(ctx: click.Context, dest: Path) -> None:
+    """A consistent copy of a SQLite archive while crawls write, verified before it is called done: it
+    is written beside DEST and renamed to DEST only once `archive verify` finds nothing wrong with it.
+    A PostgreSQL archive is backed up with pg_dump, or portably as WARC (see below).
+
+    Example:
+
+        archive backup /mnt/backups/dddn-$(date +%F).sqlite
+        archive export --format warc --fetches all -o dddn-everything.warc.gz    # any database
+    """
+    url = database_url(ctx.obj)
+    if not url.startswith("sqlite"):
+        raise click.ClickException("a PostgreSQL archive is backed up with pg_dump (pg_dump -Fc DBNAME), or "
+                                   "portably with `archive export --format warc --fetches all`")
+    if dest.exists():
+        raise click.ClickException(f"{dest} exists already: name a new file")
+    if not dest.parent.is_dir():
+        raise click.ClickException(f"no folder {dest.parent} to write {dest.name} in")
+    with opened(ctx) as archive:
+        partial = dest.with_name(dest.name + ".partial")
+        partial.unlink(missing_ok=True)  # what a killed backup left
+        try:
+            copied = backup.copy(archive, partial)
+            with progress() as bar:
+                task = bar.add_task("verifying the copy", total=None)
+                audit = backup.check(partial, on_bodies=lambda n: bar.advance(task, n),
+                                     on_total=lambda n: bar.update(task, total=n))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        if not audit.ok:
+            partial.unlink(missing_ok=True)
+            raise click.ClickException(f"the copy failed its audit ({audit.problems[0]}); nothing was written")
+        partial.replace(dest)
+    click.echo(f"backed up {copied:,} bytes to {dest}, verified: {audit.summary()}", err=True)
 
 
 @cli.command("runs")

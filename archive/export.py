@@ -1,8 +1,10 @@
 """`archive export`: articles or their versions out of the archive, streamed, whatever its size.
 
 JSONL, CSV and Parquet rows are the research views' plain columns (`articles_latest`, or
-`article_versions` with `versions="all"`). WARC holds the raw fetches of the chosen articles as response
-records, with their headers and dates, so another archive (or any WARC tool) can take them in again.
+`article_versions` with `versions="all"`). WARC (1.1, readable by the standard tools: cdxj-indexer, pywb)
+holds the raw fetches of the chosen articles, or with `fetches="all"` every fetch the archive holds, as
+response records with their headers and dates, after a warcinfo record: another archive can take them in
+again (`archive import`), which makes it the portable backup of any archive, SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, BinaryIO, Literal
 from sqlalchemy import Select, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
-from archive import rawstore, warc
+from archive import __version__, rawstore, warc
 from archive.database import ArchiveError
 from archive.models import Fetch
 from archive.records import FetchRecord
@@ -27,6 +29,7 @@ from archive.vocab import FetchSource, Rendering
 Format = Literal["jsonl", "csv", "parquet", "warc"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet", "warc")
 Versions = Literal["latest", "all"]
+Fetches = Literal["articles", "all"]  # WARC: the chosen articles' fetches, or every fetch the archive holds
 BATCH = 500
 TIMES = ("first_seen", "last_seen", "seen_at")  # stored in UTC; SQLite gives them back as bare text
 INTEGERS = ("id", "article_id", "site_id", "number", "versions")
@@ -35,13 +38,18 @@ VIEWS: dict[Versions, tuple[str, str, str]] = {  # view, its article id column, 
 
 
 def export(session: Session, fmt: Format, out: BinaryIO, query: str | None = None, filters: Filters = NO_FILTERS,
-           versions: Versions = "latest", exact: bool = False, on_row: Callable[[], None] = lambda: None) -> int:
-    """Writes the chosen articles to `out`; the number of rows (or WARC records) written. Raises
-    `QueryError` for a query that cannot be searched, `ArchiveError` when Parquet support is missing."""
+           versions: Versions = "latest", exact: bool = False, on_row: Callable[[], None] = lambda: None,
+           fetches: Fetches = "articles") -> int:
+    """Writes the chosen articles to `out`; the number of rows (or WARC records, its warcinfo record
+    included) written. Raises `QueryError` for a query that cannot be searched, `ArchiveError` when
+    Parquet support is missing."""
     require(fmt)
     chosen = matching_articles(session, query, filters, exact)
     if fmt == "warc":
-        return warc.write_records(out, _counted(_fetches(session, chosen), on_row))
+        info = {"software": f"dddn-archive/{__version__}", "format": "WARC File Format 1.1",
+                "isPartOf": session.get_bind().engine.url.render_as_string(hide_password=True),
+                "description": "every fetch of the archive" if fetches == "all" else "the chosen articles' fetches"}
+        return warc.write_records(out, _counted(_fetches(session, chosen, fetches), on_row), info=info)
     rows = _counted(_rows(session, chosen, versions), on_row)
     if fmt == "jsonl":
         return _write_jsonl(out, rows)
@@ -51,9 +59,11 @@ def export(session: Session, fmt: Format, out: BinaryIO, query: str | None = Non
 
 
 def count(session: Session, query: str | None = None, filters: Filters = NO_FILTERS, versions: Versions = "latest",
-          exact: bool = False, fmt: Format = "jsonl") -> int:
+          exact: bool = False, fmt: Format = "jsonl", fetches: Fetches = "articles") -> int:
     """How many rows (or WARC records) `export` would write: the size of its progress bar."""
     ids = select(matching_articles(session, query, filters, exact).subquery().c.article_id)
+    if fmt == "warc" and fetches == "all":
+        return session.scalar(select(func.count()).select_from(Fetch)) or 0
     if fmt == "warc":
         return session.scalar(select(func.count()).select_from(Fetch).where(Fetch.article_id.in_(ids))) or 0
     view, key, _ = VIEWS[versions]
@@ -88,10 +98,10 @@ def _plain(name: str, value: Any) -> Any:
     return value
 
 
-def _fetches(session: Session, chosen: Select[Any]) -> Iterator[FetchRecord]:
+def _fetches(session: Session, chosen: Select[Any], which: Fetches) -> Iterator[FetchRecord]:
     ids = chosen.subquery()
-    stmt = (select(Fetch).where(Fetch.article_id.in_(select(ids.c.article_id)))
-            .order_by(Fetch.fetched_at, Fetch.id).execution_options(yield_per=BATCH))
+    stmt = select(Fetch) if which == "all" else select(Fetch).where(Fetch.article_id.in_(select(ids.c.article_id)))
+    stmt = stmt.order_by(Fetch.fetched_at, Fetch.id).execution_options(yield_per=BATCH)
     for fetch in session.scalars(stmt):
         headers = {name: value for name, value in (("Content-Type", fetch.content_type), ("ETag", fetch.etag),
                                                    ("Last-Modified", fetch.last_modified)) if value}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -63,11 +63,22 @@ def check(files: list[Path]) -> int:
 REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
 
 
-def write_records(stream: BinaryIO, records: Iterable[FetchRecord], gzip: bool = True) -> int:
-    """Fetches as WARC response records, with their headers and dates; the number written. Bodies are
-    stored decoded, so no Content-Encoding or Content-Length of the original transfer is repeated."""
-    writer = WARCWriter(stream, gzip=gzip)
+def warc_date(moment: datetime) -> str:
+    """A WARC-Date as WARC/1.1 writes it: UTC, with a Z, and the fetch's fraction of a second (which
+    tells apart two fetches of one second)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def write_records(stream: BinaryIO, records: Iterable[FetchRecord], gzip: bool = True,
+                  info: dict[str, str] | None = None) -> int:
+    """Fetches as WARC/1.1 response records, with their headers and dates; the number of records written.
+    Bodies are stored decoded, so no Content-Encoding or Content-Length of the original transfer is
+    repeated. `info`, when given, goes first as the file's warcinfo record (software, where from)."""
+    writer = WARCWriter(stream, gzip=gzip, warc_version="1.1")
     count = 0
+    if info is not None:
+        writer.write_record(writer.create_warcinfo_record(getattr(stream, "name", "export.warc"), info))
+        count += 1
     for record in records:
         skip = ("content-encoding", "content-length", "transfer-encoding")
         headers = [(k, v) for k, v in record.headers.items() if k.lower() not in skip]
@@ -75,7 +86,7 @@ def write_records(stream: BinaryIO, records: Iterable[FetchRecord], gzip: bool =
         http = StatusAndHeaders(status, headers, protocol="HTTP/1.1")
         warc = writer.create_warc_record(record.final_url, "response", payload=BytesIO(record.body or b""),
                                          http_headers=http,
-                                         warc_headers_dict={"WARC-Date": record.fetched_at.isoformat()})
+                                         warc_headers_dict={"WARC-Date": warc_date(record.fetched_at)})
         writer.write_record(warc)
         count += 1
     return count

@@ -6,7 +6,9 @@ import asyncio
 import csv
 import io
 import json
+import re
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +16,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
 from sqlalchemy import select
 
 from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.models import Article, Version
-from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit
+from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit, record
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
 
@@ -171,3 +174,34 @@ def test_datasette_opens_the_archive_and_shows_the_views(archived: tuple[str, li
     assert {"articles_latest", "article_versions"} <= {v["name"] for v in listing["views"]}
     rows = asyncio.run(get(f"/{name}/articles_latest.json?_shape=array&_size=max"))
     assert sorted(r["title"] for r in rows) == sorted(t["title"] for t in truth)
+
+
+def test_a_full_warc_export_is_standard_and_restores_every_fetch(tmp_path: Path, replica: Replica) -> None:
+    """`--fetches all` holds every fetch (listings, 404s and 304s too) in WARC/1.1 that the usual indexing
+    tool reads whole, after a warcinfo record; importing it gives the same archive."""
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    archive = Archive(url)
+    ingestor = Ingestor(archive, replica_rules(replica))
+    pages = [t["canonical_url"] for t in replica.truth() if t["status"] == "live" and t["kind"] == "normal"][:12]
+    ingest_all(ingestor, [replica.base_url + "/", replica.base_url + "/sitemap.xml", *pages])
+    first = record(pages[0])
+    ingestor.ingest(record(pages[0], {"If-None-Match": first.header("etag") or ""}))  # a 304
+    archive.close()
+    path = tmp_path / "everything.warc.gz"
+    code, out = export(url, "--format", "warc", "--fetches", "all", output=path)
+    assert code == 0, out
+    with path.open("rb") as stream:
+        records = list(ArchiveIterator(stream))
+    fetches = sqlite3.connect(tmp_path / "a.sqlite").execute("SELECT count(*) FROM fetches").fetchone()[0]
+    assert [r.rec_type for r in records] == ["warcinfo", *["response"] * fetches]
+    assert all(r.rec_headers.protocol == "WARC/1.1" for r in records)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", r.rec_headers.get_header("WARC-Date"))
+               for r in records)
+    indexed = subprocess.run([str(Path(sys.executable).parent / "cdxj-indexer"), str(path)], capture_output=True,
+                             text=True, timeout=120, check=True).stdout.splitlines()
+    assert len([line for line in indexed if '"status": "' in line]) == fetches, indexed[:3]
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    result = CliRunner().invoke(cli, ["--db", fresh, "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert state(fresh) == state(url)
+    assert sqlite3.connect(tmp_path / "fresh.sqlite").execute("SELECT count(*) FROM fetches").fetchone()[0] == fetches
