@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from warcio.archiveiterator import ArchiveIterator
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import cli
 from archive.database import Archive
