@@ -681,20 +681,19 @@ def verify_cmd(ctx: click.Context, sample: float) -> None:
                                   on_total=lambda n: bar.update(task, total=n))
         if run_id is not None:
             runs.finish(archive, run_id, RunOutcome.OK if audit.ok else RunOutcome.FAILED, audit.counts())
-        click.echo(audit.summary() + ("" if run_id is not None else " (not recorded: the archive is read-only)"),
+        click.echo(audit.summary() + ("" if run_id is not None else " (not recorded: the archive takes no writes)"),
                    err=True)
     if not audit.ok:
         ctx.exit(1)
 
 
 def _record_start(archive: Archive, args: dict[str, Any]) -> int | None:
-    """The audit's run record, unless the archive refuses writes (a read-only copy is audited all the same)."""
+    """The audit's run record, unless the archive cannot take one (a read-only copy, a full disk): it is
+    audited all the same."""
     try:
         return runs.start(archive, RunKind.VERIFY, args)
-    except OperationalError as exc:
-        if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
-            return None
-        raise
+    except OperationalError:
+        return None
 
 
 @cli.command("backup")

@@ -26,7 +26,8 @@ from crawler.revisits import Reason
 log = logging.getLogger(__name__)
 
 RUN_ID, EXIT_CODE = "dddn/run_id", "dddn/exit_code"
-EXIT_OK, EXIT_FAILED, EXIT_UNHEALTHY, EXIT_REFUSED = 0, 1, 4, 5
+NO_SPACE_REASON = "no_space"  # the spider's close reason when the archive has no room left (the pipeline's)
+EXIT_OK, EXIT_FAILED, EXIT_UNHEALTHY, EXIT_REFUSED, EXIT_NO_SPACE = 0, 1, 4, 5, 6
 EXIT_CODES = {RunOutcome.OK: EXIT_OK, RunOutcome.UNHEALTHY: EXIT_UNHEALTHY}
 RUN_ARGS = ("DDDN_BASE_URL", "DDDN_MODE", "DDDN_REVISIT_DAYS", "DDDN_MAX_PAGES", "DDDN_SINCE", "DDDN_SECTIONS")
 
@@ -78,9 +79,16 @@ class RunRecordExtension:
         counts["finish_reason"] = reason
         counts["problems"] = problems  # in words, for the run record
         run_id = self.stats.get_value(RUN_ID)
-        runs.finish(self.archive, run_id, outcome, counts)
         refused = outcome == RunOutcome.INCOMPLETE and counts["refused_pages"]
-        self.stats.set_value(EXIT_CODE, EXIT_REFUSED if refused else EXIT_CODES.get(outcome, EXIT_FAILED))
+        code = EXIT_REFUSED if refused else EXIT_CODES.get(outcome, EXIT_FAILED)
+        self.stats.set_value(EXIT_CODE, EXIT_NO_SPACE if counts.get("no_space") else code)
+        try:
+            runs.finish(self.archive, run_id, outcome, counts)
+        except Exception as exc:  # a full disk must not hide the outcome behind a traceback
+            log.critical("run %s %s, but its record could not be written (%s): the next run marks it interrupted",
+                         run_id, outcome, str(exc).splitlines()[0])
+            self.archive.close()
+            return
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("finish_reason", "problems"))
         log.info("run %s %s: %s", run_id, outcome, summary)
         for problem in problems:
@@ -112,8 +120,16 @@ class RunRecordExtension:
         return total
 
     def judge(self, reason: str, counts: dict[str, Any]) -> tuple[RunOutcome, list[str]]:
+        stored = []
+        if counts.get("unstored"):
+            why = "no space left for the archive" if counts.get("no_space") else "the archive refused them"
+            stored = [f"{counts['unstored']} fetches could not be stored ({why}; the first: "
+                      f"{counts.get('unstored_first', '?')})"]
         if reason != "finished":
-            return RunOutcome.FAILED, [f"the crawl stopped early ({reason})"]
+            early = "no space left for the archive" if reason == NO_SPACE_REASON else reason
+            return RunOutcome.FAILED, [f"the crawl stopped early ({early})", *stored]
+        if stored:
+            return RunOutcome.FAILED, stored
         if counts.get("failed_articles") or counts.get("failed_listings") or counts.get("lost_processes"):
             problems = [f"{counts['failed_articles']} article and {counts['failed_listings']} discovery pages could "
                         "not be fetched; the next run walks every listing again"]
@@ -170,6 +186,9 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "lastmod": stats.get("dddn/lastmod"),  # how revisits were chosen, why, and what the next run will do
         "failed_articles": stats.get("dddn/failed_articles", 0),
         "failed_listings": stats.get("dddn/failed_listings", 0),
+        "unstored": stats.get("dddn/unstored", 0),  # fetches the archive could not store: the run fails
+        "no_space": stats.get("dddn/no_space", 0),  # of those, for lack of space (exit 6)
+        "unstored_first": stats.get("dddn/unstored_first", ""),
         "errors": dict(errors),
     }
 

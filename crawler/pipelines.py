@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -23,12 +25,23 @@ from archive.parsers import load_parser
 from archive.records import FetchRecord, IngestResult
 from archive.urls import UrlRules
 from archive.vocab import IngestOutcome, Rendering
-from crawler.extensions import RUN_ID
+from crawler.extensions import NO_SPACE_REASON, RUN_ID
 from crawler.revisits import EDIT_FOUND
 from crawler.rules import rules_from_settings
 
 _ingestor: Ingestor | None = None
 _write_lock: Any = None
+log = logging.getLogger(__name__)
+UNSTORED, NO_SPACE = "dddn/unstored", "dddn/no_space"  # fetches the archive could not store, and why
+# What the databases say when the disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)
+FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether a write failed for lack of space."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return getattr(exc, "sqlstate", None) == "53100" or any(f in str(exc).lower() for f in FULL)
 
 
 def _start_worker(db_url: str, rules: UrlRules, parser_spec: str, write_lock: Any) -> None:
@@ -107,12 +120,14 @@ class ArchivePipeline:
 
     def __init__(self, crawler: Crawler, db_url: str, rules: UrlRules, parser_spec: str, workers: int) -> None:
         assert crawler.stats is not None
-        self.signals, self.stats = crawler.signals, crawler.stats
+        self.crawler, self.signals, self.stats = crawler, crawler.signals, crawler.stats
+        self.full_limit = max(1, crawler.settings.getint("DDDN_STORAGE_FULL_STOP"))
         self.db_url, self.rules, self.parser_spec, self.workers = db_url, rules, parser_spec, workers
         self.batch_size = max(1, crawler.settings.getint("DDDN_INGEST_BATCH"))
         self.batch_seconds = crawler.settings.getfloat("DDDN_INGEST_BATCH_SECONDS")
         self.pool: ProcessPoolExecutor | None = None
         self.batches: Batches | None = None
+        self.closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -138,7 +153,11 @@ class ArchivePipeline:
         if not isinstance(item, FetchRecord):
             return item
         item.run_id = self.stats.get_value(RUN_ID)
-        result = await self.batches.ingest(item)
+        try:
+            result = await self.batches.ingest(item)
+        except Exception as exc:  # whatever a write raises, the run says so, in one line
+            self.unstored(item, exc)
+            return item
         stats = self.stats
         stats.inc_value(f"dddn/outcome/{result.outcome}")
         stats.inc_value("dddn/new_articles", int(result.new_article))
@@ -155,3 +174,21 @@ class ArchivePipeline:
                 stats.inc_value("dddn/fallback_pages")
         item.body = None  # the archive has it; do not keep 100 KB per item alive in Scrapy's signals
         return item
+
+    def unstored(self, item: FetchRecord, exc: BaseException) -> None:
+        """A fetch the archive could not store: counted (the run fails), one line, never a traceback. Once
+        the disk has been full DDDN_STORAGE_FULL_STOP times, the crawl stops: fetching more is pointless."""
+        item.body = None
+        self.stats.inc_value(UNSTORED)
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if self.stats.get_value(UNSTORED) == 1:
+            self.stats.set_value("dddn/unstored_first", f"{item.requested_url}: {first_line}")
+        if not is_full(exc):
+            log.error("could not store %s: %s", item.requested_url, first_line)
+            return
+        self.stats.inc_value(NO_SPACE)
+        if self.stats.get_value(NO_SPACE) == self.full_limit:
+            log.critical("no space left for the archive (%s): stopping the crawl", first_line)
+            assert self.crawler.engine is not None
+            # not awaited: closing waits for the items in flight, this one among them
+            self.closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=NO_SPACE_REASON))

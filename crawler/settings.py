@@ -77,6 +77,7 @@ EXTENSIONS = {  # the run lock is taken by the crawl command itself, before anyt
 DDDN_INGEST_WORKERS = 0  # processes that extract and store fetches (0: one per CPU)
 DDDN_INGEST_BATCH = 16  # fetches a worker writes in one transaction
 DDDN_INGEST_BATCH_SECONDS = 0.5  # a batch goes sooner when no more fetches came within this time
+DDDN_STORAGE_FULL_STOP = 3  # fetches refused for lack of space after which the crawl stops (exit 6)
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000  # bytes of responses awaiting ingest before downloads pause
 DDDN_PROGRESS = True  # a live progress line on a terminal
 DDDN_PROGRESS_INTERVAL = 2.0

@@ -1,5 +1,6 @@
 """`scrapy crawl dddn`, with one run at a time per archive and a meaningful exit code:
-0 ok, 1 failed, 2 bad configuration, 3 another run holds the archive, 4 ran but unhealthy.
+0 ok, 1 failed, 2 bad configuration, 3 another run holds the archive, 4 ran but unhealthy, 5 refused by
+the site's firewall, 6 no space left for the archive.
 
 With `DDDN_FRONTIER` (a Redis URL) the run is one crawl shared by several processes: the first becomes
 its coordinator and takes the archive's lock, each later one joins it as a worker (`crawler.frontier`)."""

@@ -487,3 +487,34 @@ def test_a_lastmod_that_never_moves_loses_our_trust_and_the_schedule_archives_ev
     later = runs[runs.index(learnt) + 1:]
     assert later and all(r.counts["lastmod"]["mode"] == "schedule" for r in later)
     assert sum(r.counts["revisits"]["lastmod"] for r in runs) == 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_with_space_archives_everything(
+        tmp_path: Path) -> None:
+    """A crawl into an archive on a 3 MB filesystem: it stops at once with one line and exit 6, its run is
+    recorded as failed for lack of space, the archive passes its audit, and a run given space catches up."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a small filesystem for the test (run as root): {mounted.stderr.strip()}")
+    try:
+        db = f"sqlite:///{disk / 'archive.sqlite'}"
+        with Replica(articles=300, seed=5) as rep:
+            full = crawl(rep, db, DDDN_BROWSER="False")
+            assert full.returncode == 6, full.stderr[-2000:]
+            assert "Traceback" not in full.stderr
+            assert [line for line in full.stderr.splitlines() if "CRITICAL" in line and "no space left" in line]
+            record = all_runs(db)[-1]
+            assert record.outcome == "failed" and any("no space left" in p for p in record.counts["problems"])
+            audit = CliRunner().invoke(cli, ["--db", db, "verify"])
+            assert audit.exit_code == 0 and "0 problems" in audit.output, audit.output
+            subprocess.run(["mount", "-o", "remount,size=200m", str(disk)], check=True)
+            again = crawl(rep, db, DDDN_BROWSER="False")
+            assert again.returncode == 0, again.stderr[-2000:]
+            live = {t["site_id"] for t in rep.truth() if t["status"] == "live" and t["kind"] != "emagazine"}
+            assert live <= set(archived(db))
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
