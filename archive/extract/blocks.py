@@ -22,6 +22,10 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # `div.image_center_wp > img + p.image_caption`, WordPress' `div.wp-caption`, `div.image`, `div.photo`.
 IMAGE_BOX_CLASS = re.compile(r"image|img|photo|pic|caption|figure|anh", re.I)
 MAX_CAPTION = 300
+# A paragraph right after an image that is its caption: classed so (`imgdesc`, `*caption*`, `*desc*`,
+# `chu-thich`), or short, all in italics, and ending in a credit ("Ảnh: Phóng viên", "Nguồn: …").
+CAPTION_CLASS = re.compile(r"caption|desc|chu-?thich|chuthich", re.I)
+CREDIT = re.compile(r"\b(?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Nguồn|Photo|Source)\s*:\s*[^.]{1,80}\.?\)?$", re.I)
 CONTAINERS = {"div", "section", "article", "main", "center", "span", "font", "strong", "em", "b", "i", "tbody"}
 
 
@@ -60,6 +64,7 @@ class _Reader:
     def __init__(self, page_url: str, rules: UrlRules) -> None:
         self.page_url, self.rules = page_url, rules
         self.body = Body()
+        self.uncaptioned: Image | None = None  # the last image read, while nothing has followed it
 
     def walk(self, el: HtmlElement) -> None:
         self.loose(el.text)
@@ -80,9 +85,9 @@ class _Reader:
             elif tag == "figure":
                 self.figure(child)
             elif tag == "img":
-                self.body.images.append(Image(image_src(child, self.page_url)))
+                self.image(Image(image_src(child, self.page_url)))
             elif tag == "div" and is_image_box(child):
-                self.body.images.append(Image(image_src(next(child.iter("img")), self.page_url), text_of(child)))
+                self.image(Image(image_src(next(child.iter("img")), self.page_url), text_of(child)))
             elif tag in CONTAINERS:
                 self.walk(child)
             elif tag == "br" or not tag:
@@ -95,6 +100,22 @@ class _Reader:
         block.text = clean(noise.cut_noise(block.text))
         if block.text and not noise.is_noise_line(block.text):
             self.body.blocks.append(block)
+            self.uncaptioned = None
+
+    def image(self, image: Image) -> None:
+        self.body.images.append(image)
+        self.uncaptioned = image if not image.caption else None
+
+    def caption_of_last_image(self, p: HtmlElement, text: str) -> bool:
+        """Whether `p` is the caption of the image just read (and so no body text): it is classed as one,
+        or it is short, in italics and ends in a credit."""
+        if self.uncaptioned is None or len(text) > MAX_CAPTION:
+            return False
+        italic = all(child.tag in ("em", "i") for child in p) and len(p) > 0 and not (p.text or "").strip()
+        if not (CAPTION_CLASS.search(p.get("class") or "") or (italic and CREDIT.search(text))):
+            return False
+        self.uncaptioned.caption, self.uncaptioned = text, None
+        return True
 
     def loose(self, text: str | None) -> None:
         """Text lying directly in a container: the legacy SQL echo, or text some editors leave bare."""
@@ -110,7 +131,9 @@ class _Reader:
             return
         if not text:
             for img in p.iter("img"):
-                self.body.images.append(Image(image_src(img, self.page_url)))
+                self.image(Image(image_src(img, self.page_url)))
+            return
+        if self.caption_of_last_image(p, text):
             return
         if len(p) and all(child.tag in CONTAINERS | {"br", "a"} for child in p) and p.find(".//img") is not None:
             self.walk(p)  # a paragraph wrapping an image and its caption
@@ -121,7 +144,7 @@ class _Reader:
         imgs = list(table.iter("img"))
         if imgs:  # the old CMS puts each image and its caption in a one-column table
             captions = [text_of(td) for td in select(table, "td") if td.find(".//img") is None]
-            self.body.images.append(Image(image_src(imgs[0], self.page_url), " ".join(c for c in captions if c)))
+            self.image(Image(image_src(imgs[0], self.page_url), " ".join(c for c in captions if c)))
             return
         rows = [[text_of(cell) for cell in tr if cell.tag in ("td", "th")] for tr in table.iter("tr")]
         rows = [row for row in rows if any(row)]
@@ -132,6 +155,6 @@ class _Reader:
         img = fig.find(".//img")
         caption = text_of(fig.find(".//figcaption"))
         if img is not None:
-            self.body.images.append(Image(image_src(img, self.page_url), caption))
+            self.image(Image(image_src(img, self.page_url), caption))
         elif caption:
             self.add(Block("paragraph", caption))

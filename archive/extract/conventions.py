@@ -43,6 +43,27 @@ DATE_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=
                   "[class*=publish]", "[class*=ngay]")
 
 
+LEAD_SELECTORS = ("[class*=sapo]", "[class*=lead]", "[class*=summary]", "[class*=excerpt]", "[class*=desc]")
+NOT_LEAD = re.compile(r"leader|caption|imgdesc|img-desc|photo|meta-desc", re.I)  # ad slots, captions
+LEAD_LENGTH = (40, 1200)
+
+
+def visible_lead(region: HtmlElement, title: HtmlElement | None) -> str:
+    """The lead the page shows above its body: a sapo, lead, summary or description classed so, or an
+    `h2`/`h4` right under the title; never one in a list of other articles."""
+    def fits(el: HtmlElement) -> str:
+        text = text_of(el)
+        return text if LEAD_LENGTH[0] <= len(text) <= LEAD_LENGTH[1] and not in_listing(el, region) else ""
+
+    for el in select(region, ", ".join(LEAD_SELECTORS)):  # one walk, in page order
+        if not NOT_LEAD.search(el.get("class") or "") and el.tag not in ("meta", "img") and (text := fits(el)):
+            return text
+    following = title.getnext() if title is not None else None
+    while following is not None and not text_of(following) and following.tag not in ("p", "div"):
+        following = following.getnext()
+    return fits(following) if following is not None and following.tag in ("h2", "h4") else ""
+
+
 def in_listing(el: HtmlElement, region: HtmlElement) -> bool:
     """Whether `el` sits in a list item or a link, below `region`: a list of other articles."""
     for ancestor in el.iterancestors():
@@ -93,8 +114,17 @@ def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
     return last if byline_text(text) else None
 
 
+TAG_PUNCTUATION = " \t\n,;|·•#"  # what tag lists put around a tag: separators, a hashtag's sign
+
+
+def tag_names(texts: Iterable[str]) -> list[str]:
+    """Tags as a reader sees them: without the list's separators (`Green SM, ` → `Green SM`), none empty,
+    each once."""
+    return list(dict.fromkeys(t for text in texts if (t := clean(text).strip(TAG_PUNCTUATION))))
+
+
 def tag_texts(links: Iterable[HtmlElement]) -> list[str]:
-    return list(dict.fromkeys(t for a in links if (t := clean(text_of(a).lstrip("#")))))
+    return tag_names(text_of(a) for a in links)
 
 
 def tags_in(region: HtmlElement) -> list[str]:
@@ -118,7 +148,19 @@ def tags_in(region: HtmlElement) -> list[str]:
 
 def keywords(value: str) -> list[str]:
     """A `keywords` meta line, split on commas."""
-    return list(dict.fromkeys(t for part in re.split(r"[,;]", value) if (t := clean(part))))
+    return tag_names(re.split(r"[,;]", value))
+
+
+CURRENT_CRUMB = ("[class*=breadcrumb] [aria-current]", "[class*=breadcrumb] .is-active",
+                 "[class*=breadcrumb] .active")
+
+
+def current_crumb(doc: HtmlElement) -> str:
+    """The crumb a breadcrumb marks as the current section."""
+    for el in select(doc, ", ".join(CURRENT_CRUMB)):
+        if (name := text_of(el)) and name.casefold() not in HOME_CRUMBS:
+            return name
+    return ""
 
 
 def breadcrumbs(doc: HtmlElement) -> list[str]:
@@ -145,10 +187,16 @@ def link_trail(doc: HtmlElement) -> list[str]:
     return []
 
 
+HOME_HREF = re.compile(r"^(?:(?:https?:)?//[^/]+)?/?(?:index\.\w+)?$")
+
+
 def _is_home(link: HtmlElement) -> bool:
+    """A link to the home page: by its address, or by its own short label ("Trang chủ")."""
     href = (link.get("href") or "").strip()
-    path = re.sub(r"^(?:https?:)?//[^/]+", "", href)
-    return (path in ("/", "") and bool(href)) or clean(text_of(link)).casefold() in HOME_CRUMBS
+    if href and HOME_HREF.match(href):
+        return True
+    label = link.text or ""
+    return 0 < len(label) <= 30 and clean(label).casefold() in HOME_CRUMBS
 
 
 def header_date(region: HtmlElement) -> datetime | None:

@@ -83,6 +83,15 @@ RULES: tuple[NoiseRule, ...] = (
     NoiseRule("ads", Kind.LINES, (".oneads", ".box-adv", ".adsbygoogle", "[id^='zone-']", ".banner-ads"),
               (r"^Quảng cáo$",), ("quảng cáo",)),
     NoiseRule("sql_echo", Kind.CUT, (), (SQL_ECHO,), ("select",)),
+    # the controls around an article: font size, print, save, send, comment counts; and the counters and
+    # "see all" links of topic boxes, when their box was not recognised (see `strip_link_boxes`)
+    NoiseRule("controls", Kind.LINES, (".font-size", ".text-size", ".box-tools", ".article-tools"),
+              (r"^(?:Chọn\s+)?cỡ chữ\b.{0,20}$",
+               r"^(?:In bài(?: viết)?|Bản in|Lưu bài(?: viết)?|Lưu tin|Gửi bài(?: viết)?|Gửi email|Theo dõi)$",
+               r"^\d+\s+bình luận$", r"^\d+\s+(?:bài viết|tin bài)$", r"^Xem tất cả\W*$"),
+              # rare literals only: a trigger common in prose ("tin", "lưu") would run the patterns on every line
+              ("cỡ chữ", "in bài", "bản in", "lưu bài", "lưu tin", "gửi bài", "gửi email", "theo dõi", "bình luận",
+               "bài viết", "tin bài", "xem tất cả")),
     NoiseRule("source_line", Kind.ELEMENTS, (".c-author-page",)),
     NoiseRule("widgets", Kind.ELEMENTS, ("script", "style", "noscript", "form", "button", "textarea", "input",
                                          "select", "iframe", "svg", "template")),
@@ -163,6 +172,8 @@ LISTING_LABEL = re.compile(r"^(?:Có thể bạn quan tâm|Xem thêm|Tin liên q
                            r"Đọc nhiều(?: nhất)?|Tin mới(?: nhất)?|Đừng bỏ lỡ|Tin khác|Cùng chuyên mục)\b", re.I)
 LINK_DENSITY = 0.5
 BOX_TAGS = ("div", "aside", "section")
+# A topic box's marks: a counter ("13 bài viết", "8 tin") or a "see all" link, standing as a line of their own
+TEASER_MARK = re.compile(r"^(?:\d+\s+(?:bài viết|bài|tin bài|tin)|Xem tất cả\W*|Xem thêm\W*|Tin khác\W*)$", re.I)
 
 
 def strip_link_boxes(root: HtmlElement) -> None:
@@ -175,8 +186,14 @@ def strip_link_boxes(root: HtmlElement) -> None:
         if not text or not links or text.startswith(">>"):  # ">>" links are the reader's to collect
             continue
         linked = sum(len(" ".join(" ".join(a.itertext()).split())) for a in links)
-        if LISTING_LABEL.match(text) or linked / len(text) >= LINK_DENSITY:
+        if LISTING_LABEL.match(text) or linked / len(text) >= LINK_DENSITY or _teaser(box):
             box.drop_tree()
+
+
+def _teaser(box: HtmlElement) -> bool:
+    """A box that repeats a teaser's structure: one of its elements is a counter or a "see all" link."""
+    return any(len(el) == 0 and el.text and len(el.text) <= 24 and TEASER_MARK.match(" ".join(el.text.split()))
+               for el in box.iterdescendants() if isinstance(el.tag, str))
 
 
 # A page's texts are checked more than once (the generic page checks trafilatura's lines, then the blocks

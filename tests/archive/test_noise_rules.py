@@ -29,6 +29,8 @@ CASES = {
     "sql_echo": ("SELECT id,type,category_id,title FROM cms_post WHERE `status` = 1 AND publish_day <= 1679641205 "
                  "ORDER BY publish_day DESC, id DESC LIMIT 0,11",
                  "SELECT id,title FROM cms_post WHERE status = 1 LIMIT 0,11"),
+    "controls": ('<div class="box-tools"><span>Cỡ chữ</span> <a>A-</a> <a>A+</a> <a>In bài</a> <a>Lưu bài</a></div>',
+                 "Chọn cỡ chữ A- A+"),
     "source_line": ('<div class="c-author-page"><p class="js-source-copy">Theo Minh Anh / Diễn đàn Doanh nghiệp</p>'
                     "</div>", ""),
     "widgets": ("<script>var x = 'Đánh giá của bạn';</script><form><textarea>Nhập bình luận</textarea></form>", ""),

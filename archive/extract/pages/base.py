@@ -35,7 +35,6 @@ from archive.extract.pages.fields import FIELD_ERROR, field, field_names
 from archive.urls import UrlRules
 
 DATELINE = re.compile(r"^(?:Diendandoanhnghiep\.vn|\(?DĐDN\)?|\(?Diễn đàn Doanh nghiệp\)?)\s*[-–—:]?\s*", re.I)
-LEAD_SELECTORS = ("[class*=sapo]", "[class*=lead]", "[class*=summary]", "[class*=excerpt]")
 
 
 ARTICLE_TYPES = ("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
@@ -88,9 +87,16 @@ class Page:
 
     @field
     def lead(self) -> str:
-        text = (first_text(self.scope, *self.lead_selectors) or self.meta("description", "og:description")
-                or first_text(self.region, *LEAD_SELECTORS))
+        """The template's lead, the lead the page shows (`conventions.visible_lead`), then the description
+        in its metadata."""
+        text = (first_text(self.scope, *self.lead_selectors)
+                or conventions.visible_lead(self.region, self.title_element)
+                or self.meta("description", "og:description"))
         return DATELINE.sub("", text)
+
+    @cached_property
+    def title_element(self) -> HtmlElement | None:
+        return next((h for h in self.region.iter("h1") if text_of(h)), None)
 
     @field
     def author(self) -> list[str]:
@@ -117,25 +123,42 @@ class Page:
 
     @field
     def section_path(self) -> list[str]:
+        """The trail from the top section down to the article's: the breadcrumb (the template's, JSON-LD's,
+        a conventional one, a plain line of links) without the home page and without a last crumb that is
+        the article's own title; ordered so that it ends with the section the page declares
+        (`article:section`, JSON-LD `articleSection`) or marks as current (`is-active`, `aria-current`)."""
         names = [text_of(a) for a in select(self.doc, self.breadcrumb_selector)] if self.breadcrumb_selector else []
         names = (names or ld_breadcrumbs(json_ld(self.doc, "BreadcrumbList")) or conventions.breadcrumbs(self.doc)
                  or conventions.link_trail(self.doc))
-        names = [n for n in names if n and n.casefold() not in conventions.HOME_CRUMBS]
-        return names or ([s] if (s := self.meta("article:section")) else [])
+        names = unique(n for n in names if n and n.casefold() not in conventions.HOME_CRUMBS)
+        if names and self.title and clean(names[-1]).casefold() == clean(self.title).casefold():
+            names = names[:-1]
+        declared = self.declared_section or conventions.current_crumb(self.doc)
+        if declared:
+            return [*(n for n in names if n != declared), declared]
+        return names
 
     @field
     def section(self) -> str:
         return (self.section_path or [""])[-1]
 
+    @cached_property
+    def declared_section(self) -> str:
+        """The section the page declares in its metadata."""
+        found = self.article_ld.get("articleSection")
+        if isinstance(found, list):
+            found = found[0] if found else ""
+        return self.meta("article:section") or (clean(found) if isinstance(found, str) else "")
+
     @field
     def tags(self) -> list[str]:
         """The template's tag block, a conventional one, `article:tag` meta, then the keywords meta line."""
         for selector in self.tag_selectors:
-            if found := [t for a in select(self.doc, selector) if (t := text_of(a))]:
-                return unique(found)
+            if found := conventions.tag_texts(select(self.doc, selector)):
+                return found
         if found := conventions.tags_in(self.region):
             return found
-        return (unique(self.metas.get("article:tag", []))
+        return (conventions.tag_names(self.metas.get("article:tag", []))
                 or conventions.keywords(self.meta("news_keywords", "keywords")))
 
     @field

@@ -20,7 +20,7 @@ from trafilatura.metadata import extract_metadata
 
 from archive.extract import conventions, dates, noise
 from archive.extract.blocks import Body, read_body
-from archive.extract.html import clean, common_ancestor, first_text, text_of
+from archive.extract.html import clean, common_ancestor, first_text, select, text_of
 from archive.extract.model import FALLBACK_USED, Block
 from archive.extract.pages.base import DATELINE, Page
 from archive.extract.pages.fields import field
@@ -99,7 +99,9 @@ class GenericPage(Page):
         return Body([Block("paragraph", line) for line in self.lines])
 
     def prepare_container(self, container: HtmlElement) -> HtmlElement:
-        for el in [*container.iter("h1"), *conventions.byline_boxes(container)]:
+        """The header, bylines and the breadcrumb line dropped: a theme may keep them inside the article."""
+        trail = select(container, "[class*=breadcrumb], nav")
+        for el in [*container.iter("h1"), *conventions.byline_boxes(container), *trail]:
             if el.getparent() is not None:
                 el.drop_tree()
         return super().prepare_container(container)
