@@ -16,13 +16,14 @@ from archive.extract.model import Article
 
 FOLDER = Path(__file__).parent / "fixtures" / "viet"
 PAGES = sorted(FOLDER.glob("*.html"))
-FIELDS = ("title", "lead", "section", "section_path", "tags", "author", "lead_caption", "text")
+FIELDS = ("title", "lead", "section", "section_path", "tags", "author", "lead_caption", "published", "text")
 
 
 def fields_of(article: Article) -> dict[str, Any]:
     return {"title": article.title, "lead": article.lead, "section": article.section,
             "section_path": article.section_path, "tags": article.tags, "author": article.author,
-            "lead_caption": article.images[0].caption if article.images else "", "text": article.text}
+            "lead_caption": article.images[0].caption if article.images else "",
+            "published": article.published.isoformat() if article.published else None, "text": article.text}
 
 
 def test_six_families_of_four_pages() -> None:

@@ -84,7 +84,7 @@ def speed() -> None:
     ])
 
 
-VIET_FIELDS = ("title", "lead", "section", "section_path", "tags", "author", "lead_caption")
+VIET_FIELDS = ("title", "lead", "section", "section_path", "tags", "author", "lead_caption", "published")
 
 
 def vietnamese() -> dict[str, float]:

@@ -133,7 +133,7 @@ class Page:
         names = unique(n for n in names if n and n.casefold() not in conventions.HOME_CRUMBS)
         if names and self.title and clean(names[-1]).casefold() == clean(self.title).casefold():
             names = names[:-1]
-        declared = self.declared_section or conventions.current_crumb(self.doc)
+        declared = self.declared_section or (conventions.current_crumb(self.doc) if names else "")
         if declared:
             return [*(n for n in names if n != declared), declared]
         return names
