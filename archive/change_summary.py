@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from archive.changes import FIELD_BITS, KINDS, ChangeFilters, Log
+from archive.changes import KINDS, ChangeFilters, Log, kinds_of
 from archive.extract.dates import VN
 from archive.models import SearchDoc, Version
 
@@ -64,9 +64,8 @@ def summarize(session: Session, filters: ChangeFilters) -> list[Group]:
             select(Version.article_id, Version.changed, func.count()).where(Version.number > 1)
             .group_by(Version.article_id, Version.changed)):
         if article_id in articles:
-            for kind, bit in FIELD_BITS.items():
-                if (changed or 0) & bit:
-                    kinds[article_id][kind] += n
+            for kind in kinds_of(changed):
+                kinds[article_id][kind] += n
     every_event = ChangeFilters(kinds=("takedown", "return"), section=filters.section, author=filters.author)
     for event in Log(session, every_event).events:
         if event.article_id in articles:

@@ -54,12 +54,8 @@ class Measure:
 def measure(old: dict[str, Any], new: dict[str, Any]) -> Measure:
     """What a version changed from the one before, from their extractions' fields."""
     comparison = compare(old, new)
-    words: dict[str, list[int]] = {label: [sum(len(p.text.split()) for p in pieces if p.kind == "removed"),
-                     sum(len(p.text.split()) for p in pieces if p.kind == "added")]
-             for label, pieces in comparison.texts.items()}
-    changed = 0
-    for label in comparison.changed:
-        changed |= FIELD_BITS[label]
+    changed = sum(FIELD_BITS[label] for label in comparison.changed)
+    words: dict[str, list[int]] = {label: counts for label, counts in comparison.words.items()}
     return Measure(changed, words, comparison.removed, comparison.added)
 
 
@@ -67,7 +63,7 @@ _PREVIOUS = aliased(Version)
 _UNMEASURED = (select(Version.id, Version.extraction_id, _PREVIOUS.extraction_id)
                .join(_PREVIOUS, (_PREVIOUS.article_id == Version.article_id)
                      & (_PREVIOUS.number == Version.number - 1))
-               .where(Version.number > 1, Version.changed.is_(None)).limit(CHUNK))
+               .where(EDIT_ROWS, Version.changed.is_(None)).limit(CHUNK))
 _MEASURED = (update(Version).where(Version.id == bindparam("version_id"))
              .values(changed=bindparam("changed"), words_removed=bindparam("removed"),
                      words_added=bindparam("added"), change_words=bindparam("words")))
@@ -277,7 +273,7 @@ class Log:
             cells = [(when, changed, 1) for when, changed, article_id in self.session.execute(lean)
                      if article_id in self.matches]
         total, kinds, weeks = 0, Counter[str](), defaultdict[str, Counter[str]](Counter)
-        for when, names, n in [*((str(w), _kinds(c or 0), n) for w, c, n in cells),
+        for when, names, n in [*((str(w), kinds_of(c), n) for w, c, n in cells),
                                *((_monday(e.seen_at), e.kinds, 1) for e in self.events)]:
             total += n
             for name in names:
@@ -286,12 +282,13 @@ class Log:
         return Counts(total, {k: kinds[k] for k in KINDS if kinds[k]}, [(w, dict(weeks[w])) for w in sorted(weeks)])
 
 
-def _kinds(changed: int) -> list[str]:
-    return [k for k, bit in FIELD_BITS.items() if changed & bit]
+def kinds_of(changed: int | None) -> list[str]:
+    """The kinds of change a version's field bits name."""
+    return [k for k, bit in FIELD_BITS.items() if (changed or 0) & bit]
 
 
 def _edit_entry(row: Any) -> Entry:
-    kinds = _kinds(row.changed)
+    kinds = kinds_of(row.changed)
     return Entry(kinds, row.article_id, row.canonical_url, row.title, row.section, row.seen_at, row.published,
                  row.fetch_id, row.number, dict(row.change_words or {}), row.words_removed or 0,
                  row.words_added or 0, row.title_before if "title" in kinds else None)

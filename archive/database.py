@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import os
@@ -37,6 +38,17 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer"
 
 class ArchiveError(Exception):
     """A problem the user can act on; the CLI prints it as one line."""
+
+
+# What the databases say when the disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)
+DISK_FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether a write to the archive failed for lack of space, on either database."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return getattr(exc, "sqlstate", None) == "53100" or any(f in str(exc).lower() for f in DISK_FULL)
 
 
 def database_url(url: str | None = None) -> str:

@@ -74,8 +74,15 @@ class Row:
 class Comparison:
     texts: dict[TextLabel, list[Piece]]  # inline pieces, for each of TEXT_FIELDS that changed
     lists: dict[ListLabel, tuple[list[str], list[str]]]  # (old, new), for each of LIST_FIELDS that changed
-    removed: int  # words
-    added: int
+    words: dict[TextLabel, list[int]]  # [removed, added] words, for each of TEXT_FIELDS that changed
+
+    @property
+    def removed(self) -> int:
+        return sum(removed for removed, _ in self.words.values())
+
+    @property
+    def added(self) -> int:
+        return sum(added for _, added in self.words.values())
 
     @property
     def changed(self) -> list[str]:
@@ -85,19 +92,18 @@ class Comparison:
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
     """What changed between two versions' extraction fields."""
     texts: dict[TextLabel, list[Piece]] = {}
-    removed = added = 0
+    words: dict[TextLabel, list[int]] = {}
     for label, key in TEXT_FIELDS:
         pieces = word_diff(old.get(key) or "", new.get(key) or "")
         if any(p.kind != "same" for p in pieces):
             texts[label] = pieces
-            removed += sum(len(p.text.split()) for p in pieces if p.kind == "removed")
-            added += sum(len(p.text.split()) for p in pieces if p.kind == "added")
+            words[label] = [sum(len(p.text.split()) for p in pieces if p.kind == kind) for kind in ("removed", "added")]
     lists = {label: (list(old.get(key) or []), list(new.get(key) or [])) for label, key in LIST_FIELDS
              if _as_compared(label, old.get(key)) != _as_compared(label, new.get(key))}
     if _minute(old.get("published")) != _minute(new.get("published")):
         lists["published"] = ([old["published"]] if old.get("published") else [],
                               [new["published"]] if new.get("published") else [])
-    return Comparison(texts, lists, removed, added)
+    return Comparison(texts, lists, words)
 
 
 def _as_compared(label: ListLabel, values: list[str] | None) -> Any:

@@ -41,11 +41,11 @@ ADOPT = (update(Fetch).where(Fetch.canonical_url == bindparam("canonical"), *app
          .values(article_id=bindparam("owner")).returning(Fetch.status, Fetch.fetched_at))
 # An article is gone from its first 404 or 410 after its last 200 or 304 (last_seen): a fact of its fetches,
 # so that it comes out the same in whatever order they are ingested.
-_FIRST_GONE = (select(func.min(Fetch.fetched_at)).where(Fetch.article_id == Article.id, Fetch.status.in_((404, 410)),
+FIRST_GONE = (select(func.min(Fetch.fetched_at)).where(Fetch.article_id == Article.id, Fetch.status.in_((404, 410)),
                                                         Fetch.fetched_at > Article.last_seen).scalar_subquery())
 RESTATE = (update(Article).where(Article.id == bindparam("article_id"))
-           .values(gone_at=_FIRST_GONE,
-                   status=case((_FIRST_GONE.is_(None), ArticleStatus.LIVE), else_=ArticleStatus.GONE))
+           .values(gone_at=FIRST_GONE,
+                   status=case((FIRST_GONE.is_(None), ArticleStatus.LIVE), else_=ArticleStatus.GONE))
            .returning(Article.status))
 
 

@@ -83,10 +83,16 @@ def get(session: Session, digest: str) -> bytes:
     row = session.get(RawBody, digest)
     if row is None:
         raise KeyError(digest)
-    body = _decompressor(session, row.dictionary_id).decompress(row.data)
+    body = unpack(session, row.dictionary_id, row.data)
     if sha256(body) != digest:
         raise CorruptBody(f"raw body {digest} does not match its hash")
     return body
+
+
+def unpack(session: Session, dictionary_id: int | None, data: bytes) -> bytes:
+    """A stored body's bytes, decompressed with the dictionary it was packed with (not checked against its
+    address: `get` does that). Raises `zstandard.ZstdError` for data that does not decompress."""
+    return _decompressor(session, dictionary_id).decompress(data)
 
 
 def _dictionary_id(session: Session) -> int | None:

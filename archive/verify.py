@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 from archive import rawstore
 from archive.database import Archive
 from archive.extract.fingerprint import fingerprint_of_fields
+from archive.ingest import FIRST_GONE
 from archive.models import Article, CompressionDictionary, Extraction, Fetch, RawBody, SearchDoc, Version
 from archive.vocab import ArticleStatus
 
@@ -108,9 +109,7 @@ Chosen = Callable[[object], bool]
 
 
 def _bodies(session: Session, audit: Audit, problem: Problem, chosen: Chosen, on_bodies: Callable[[int], None]) -> None:
-    dictionaries = {d.id: zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(d.data))
-                    for d in session.scalars(select(CompressionDictionary))}
-    plain = zstandard.ZstdDecompressor()
+    dictionaries = set(session.scalars(select(CompressionDictionary.id)))
     for rows in _chunks(session, select(RawBody.sha256, RawBody.dictionary_id), RawBody.sha256):
         digests = [digest for digest, _ in rows if chosen(digest)]
         for digest, dictionary_id, data in session.execute(
@@ -120,7 +119,7 @@ def _bodies(session: Session, audit: Audit, problem: Problem, chosen: Chosen, on
                 problem(f"raw_bodies {digest}: its compression dictionary {dictionary_id} is missing")
                 continue
             try:
-                body = (dictionaries[dictionary_id] if dictionary_id is not None else plain).decompress(data)
+                body = rawstore.unpack(session, dictionary_id, data)
             except zstandard.ZstdError as exc:
                 problem(f"raw_bodies {digest}: does not decompress ({exc})")
                 continue
@@ -182,9 +181,7 @@ def _numbering(session: Session, audit: Audit, problem: Problem, chosen: Chosen,
 
 
 def _status(session: Session, audit: Audit, problem: Problem, chosen: Chosen, _: Any) -> None:
-    first_gone = (select(func.min(Fetch.fetched_at)).where(Fetch.article_id == Article.id, Fetch.status.in_((404, 410)),
-                                                           Fetch.fetched_at > Article.last_seen).scalar_subquery())
-    rows = session.execute(select(Article.id, Article.status, first_gone.label("gone"))).all()
+    rows = session.execute(select(Article.id, Article.status, FIRST_GONE.label("gone"))).all()
     audit.checked["status"] = len(rows)
     for article_id, status, gone in rows:
         expected = ArticleStatus.GONE if gone is not None else ArticleStatus.LIVE

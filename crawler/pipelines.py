@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import multiprocessing
 import os
@@ -18,7 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.engine import make_url
 
-from archive.database import Archive
+from archive.database import Archive, out_of_space
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
 from archive.ingest import Ingestor
 from archive.parsers import load_parser
@@ -33,15 +32,6 @@ _ingestor: Ingestor | None = None
 _write_lock: Any = None
 log = logging.getLogger(__name__)
 UNSTORED, NO_SPACE = "dddn/unstored", "dddn/no_space"  # fetches the archive could not store, and why
-# What the databases say when the disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)
-FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
-
-
-def is_full(exc: BaseException) -> bool:
-    """Whether a write failed for lack of space."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return True
-    return getattr(exc, "sqlstate", None) == "53100" or any(f in str(exc).lower() for f in FULL)
 
 
 def _start_worker(db_url: str, rules: UrlRules, parser_spec: str, write_lock: Any) -> None:
@@ -183,7 +173,7 @@ class ArchivePipeline:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if self.stats.get_value(UNSTORED) == 1:
             self.stats.set_value("dddn/unstored_first", f"{item.requested_url}: {first_line}")
-        if not is_full(exc):
+        if not out_of_space(exc):
             log.error("could not store %s: %s", item.requested_url, first_line)
             return
         self.stats.inc_value(NO_SPACE)

@@ -45,19 +45,29 @@ class SearchParams:
 
     @property
     def filters(self) -> Filters:
-        def midnight(day: date | None, days: int = 0) -> datetime | None:
-            return datetime.combine(day + timedelta(days=days), time(), VN) if day else None
-
-        return Filters(section=self.section or None, since=midnight(self.since), until=midnight(self.until, 1),
+        return Filters(section=self.section or None, since=_midnight(self.since), until=_midnight(self.until, 1),
                        author=self.author or None, tag=self.tag or None,
                        status=ArticleStatus(self.status) if self.status else None)
 
-    def query_args(self, **changes: Any) -> dict[str, str]:
+    def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """The URL query that asks for this search again, with `changes`; defaults left out."""
-        values = {**self.__dict__, **changes}
-        defaults = SearchParams().__dict__
-        return {key: ("1" if value is True else str(value)) for key, value in values.items()
-                if value != defaults[key] and value not in (None, "")}
+        return _query_args(self, SearchParams(), changes)
+
+
+def _midnight(day: date | None, days: int = 0) -> datetime | None:
+    """The start of `day` (plus `days`) in Vietnam time: the site's day."""
+    return datetime.combine(day + timedelta(days=days), time(), VN) if day else None
+
+
+def _query_args(params: Any, defaults: Any, changes: dict[str, Any]) -> list[tuple[str, str]]:
+    """A page's parameters, with `changes`, as a URL query: defaults left out, a tuple as a repeated key."""
+    out: list[tuple[str, str]] = []
+    for key, value in {**params.__dict__, **changes}.items():
+        if value == defaults.__dict__[key] or value in (None, ""):
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        out += [(key, "1" if v is True else str(v)) for v in values]
+    return out
 
 
 def search(session: Session, params: SearchParams, counted: TtlCache[Facets] | None = None) -> schemas.SearchResults:
@@ -175,23 +185,13 @@ class ChangeParams:
     @property
     def filters(self) -> change_log.ChangeFilters:
         """Raises `ChangeError` (a 400) for filters that cannot be applied, `QueryError` for the query."""
-        def midnight(day: date | None, days: int = 0) -> datetime | None:
-            return datetime.combine(day + timedelta(days=days), time(), VN) if day else None
-
-        return change_log.ChangeFilters(since=midnight(self.since), until=midnight(self.until, 1), kinds=self.kind,
+        return change_log.ChangeFilters(since=_midnight(self.since), until=_midnight(self.until, 1), kinds=self.kind,
                                         min_words=self.min_words, query=self.q.strip() or None,
                                         section=self.section or None, author=self.author or None)
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """The URL query that asks for this view again, with `changes`; defaults left out."""
-        values = {**self.__dict__, **changes}
-        defaults = ChangeParams().__dict__
-        out: list[tuple[str, str]] = []
-        for key, value in values.items():
-            if value == defaults[key] or value in (None, ""):
-                continue
-            out += [(key, str(v)) for v in value] if isinstance(value, tuple) else [(key, str(value))]
-        return out
+        return _query_args(self, ChangeParams(), changes)
 
 
 def change(entry: change_log.Entry) -> schemas.ChangeOut:
