@@ -8,7 +8,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,7 +34,7 @@ from archive import (
     verify,
     warc,
 )
-from archive.database import URL_ENV, Archive, ArchiveError, database_url, upgrade
+from archive.database import URL_ENV, Archive, ArchiveError, database_url, out_of_space, upgrade
 from archive.diff import compare, with_context
 from archive.export import FORMATS as EXPORT_FORMATS
 from archive.export import Fetches, Format, Versions
@@ -673,27 +673,27 @@ def verify_cmd(ctx: click.Context, sample: float) -> None:
         archive verify --sample 0.01     # daily; the full audit weekly
     """
     with opened(ctx, migrate=True) as archive:
-        run_id = _record_start(archive, {"sample": sample})
+        started = datetime.now(UTC)
         with progress() as bar:
             task = bar.add_task("bodies", total=None)
             audit = verify.verify(archive, sample, on_problem=lambda line: click.echo(line),
                                   on_bodies=lambda n: bar.advance(task, n),
                                   on_total=lambda n: bar.update(task, total=n))
-        if run_id is not None:
-            runs.finish(archive, run_id, RunOutcome.OK if audit.ok else RunOutcome.FAILED, audit.counts())
-        click.echo(audit.summary() + ("" if run_id is not None else " (not recorded: the archive takes no writes)"),
-                   err=True)
+        click.echo(audit.summary() + _record_audit(archive, sample, started, audit), err=True)
     if not audit.ok:
         ctx.exit(1)
 
 
-def _record_start(archive: Archive, args: dict[str, Any]) -> int | None:
+def _record_audit(archive: Archive, sample: float, started: datetime, audit: verify.Audit) -> str:
     """The audit's run record, unless the archive cannot take one (a read-only copy, a full disk): it is
-    audited all the same."""
+    audited all the same, and the summary says why it went unrecorded."""
     try:
-        return runs.start(archive, RunKind.VERIFY, args)
-    except OperationalError:
-        return None
+        runs.record(archive, RunKind.VERIFY, {"sample": sample}, started,
+                    RunOutcome.OK if audit.ok else RunOutcome.FAILED, audit.counts())
+    except (OperationalError, ArchiveError) as exc:
+        return " (not recorded: " + ("no space left on the device" if out_of_space(exc)
+                                     else "the archive takes no writes") + ")"
+    return ""
 
 
 @cli.command("backup")

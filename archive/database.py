@@ -65,7 +65,8 @@ def alembic_config(engine: Engine) -> Config:
 def make_engine(url: str, create: bool = True, read_only: bool = False) -> Engine:
     """`create=False` opens only an archive that exists: a mistyped path is an error, never a new file.
     `read_only` asks the database itself to refuse writes (SQLite `mode=ro`, a read-only PostgreSQL
-    session), so that nothing a reader runs can change the archive, by mistake or by attack."""
+    session), so that nothing a reader runs can change the archive, by mistake or by attack. An SQLite
+    file this process cannot write is opened so whatever is asked."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -75,8 +76,16 @@ def make_engine(url: str, create: bool = True, read_only: bool = False) -> Engin
             path = Path(parsed.database)
             if (not create or read_only) and not path.is_file():
                 raise ArchiveError(f"no archive at {path}: check --db or ARCHIVE_DB_URL")
+            # One this process cannot write (read-only media, or a file or folder it may not write, where
+            # SQLite keeps its journal) is opened as read-only as asked for.
+            read_only = read_only or (path.is_file() and not (os.access(path, os.W_OK)
+                                                               and os.access(path.parent, os.W_OK)))
             if read_only:
-                parsed = parsed.set(database=f"file:{path.resolve()}", query={"mode": "ro", "uri": "true"})
+                query = {"mode": "ro", "uri": "true"}
+                if not os.access(path.parent, os.W_OK) and not _has_wal(path):
+                    # No -shm can be made beside it, and no writer can exist: SQLite reads it as it stands.
+                    query["immutable"] = "1"
+                parsed = parsed.set(database=f"file:{path.resolve()}", query=query)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, **JSON_CODEC)
@@ -91,6 +100,11 @@ def make_engine(url: str, create: bool = True, read_only: bool = False) -> Engin
         options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
         return create_engine(parsed, pool_pre_ping=True, connect_args=options, **JSON_CODEC)
     raise ArchiveError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -140,17 +154,18 @@ class Archive:
                  read_only: bool = False) -> None:
         self.url = database_url(url)
         self.engine = make_engine(self.url, create and not read_only, read_only)
+        self.read_only = read_only or self.engine.url.query.get("mode") == "ro"
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             revision = current_revision(self.engine)
         except Exception as exc:  # a wrong password, a refused connection, a file that is not SQLite
             raise ArchiveError(f"cannot open {self.safe_url}: {str(exc).splitlines()[0]}") from None
-        if revision is None and (read_only or not create):
+        if revision is None and (self.read_only or not create):
             self.engine.dispose()
             raise ArchiveError(f"{self.safe_url} holds no archive yet: a crawl or `archive import` creates one")
-        if revision is None and migrate and not read_only:
+        if revision is None and migrate and not self.read_only:
             upgrade(self.engine)
-        elif revision != head_revision(self.engine) and (migrate or read_only):
+        elif revision != head_revision(self.engine) and (migrate or self.read_only):
             raise ArchiveError(f"{self.safe_url} is at schema {revision}; run `archive db upgrade`")
 
     @property
@@ -164,6 +179,9 @@ class Archive:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Session]:
         """One unit of work: committed whole, or rolled back whole."""
+        if write and self.read_only:
+            raise ArchiveError(f"{self.safe_url} is read-only (read-only media, or a file this user may not "
+                               "write): it can be searched and audited, never changed")
         with self.sessions() as session, session.begin():
             session.connection(execution_options={"write": write})
             yield session

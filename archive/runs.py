@@ -26,19 +26,27 @@ def finish(archive: Archive, run_id: int, outcome: RunOutcome, counts: Counter[s
         run.finished_at, run.outcome, run.counts = datetime.now(UTC), outcome, dict(counts)
 
 
+def record(archive: Archive, kind: RunKind, args: dict[str, Any], started_at: datetime, outcome: RunOutcome,
+           counts: dict[str, Any]) -> int:
+    """Records a run that is over in one write: for one that holds no lock, nothing shows it "running", and
+    an archive that cannot take the write (a full disk) is left as it was."""
+    with archive.transaction() as session:
+        run = Run(kind=kind, args=args, started_at=started_at, finished_at=datetime.now(UTC), outcome=outcome,
+                  counts=counts)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
 def refused(archive: Archive, kind: RunKind, args: dict[str, Any], why: str) -> int:
     """Records a run that did not start because another held the archive, with which one, if known."""
-    with archive.transaction() as session:
+    with archive.transaction(write=False) as session:
         holder = session.query(Run).filter(Run.kind == kind, Run.outcome == RunOutcome.RUNNING).order_by(
             Run.id.desc()).first()
         if holder is not None:
             why += f" (run {holder.id}, started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC)"
-        now = datetime.now(UTC)
-        run = Run(kind=kind, args=args, started_at=now, finished_at=now, outcome=RunOutcome.REFUSED,
-                  counts={"problems": [f"not started: {why}"]})
-        session.add(run)
-        session.flush()
-        return run.id
+    return record(archive, kind, args, datetime.now(UTC), RunOutcome.REFUSED,
+                  {"problems": [f"not started: {why}"]})
 
 
 def interrupt_stale(archive: Archive, kind: RunKind, args: dict[str, Any] | None = None) -> int:

@@ -36,6 +36,9 @@ class Command(ScrapyCrawl):
             return
         try:
             archive = Archive(self.settings["ARCHIVE_DB_URL"])
+            if archive.read_only:
+                archive.close()
+                raise ArchiveError(f"{archive.safe_url} is read-only: a crawl needs an archive it can write")
         except ArchiveError as exc:
             print(f"crawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_CONFIG

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +116,27 @@ def test_a_sample_checks_a_share(db: Path) -> None:
 def test_a_bad_sample_is_one_line(db: Path, args: list[str]) -> None:
     result = audit(db, *args)
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_an_archive_on_a_read_only_filesystem_is_audited_and_left_as_it_was(db: Path, tmp_path: Path) -> None:
+    """A restored copy on read-only media: the audit runs in full, and says why it kept no record."""
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a filesystem for the test (run as root): {mounted.stderr.strip()}")
+    try:
+        shutil.copy(db, disk / "archive.sqlite")
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        before = (disk / "archive.sqlite").read_bytes()
+        result = audit(disk / "archive.sqlite")
+        assert result.exit_code == 0, result.output
+        assert "0 problems (not recorded: the archive takes no writes)" in result.output
+        assert (disk / "archive.sqlite").read_bytes() == before
+        assert sorted(p.name for p in disk.iterdir()) == ["archive.sqlite"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_missing_archive_is_one_line_and_nothing_is_written(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
+from archive.database import Archive
 from tests.archive.feed import record, write_warc
 from tests.bench.harness import chromium_processes
 from tests.conftest import LEGACY_NOW
@@ -489,6 +490,27 @@ def test_a_lastmod_that_never_moves_loses_our_trust_and_the_schedule_archives_ev
     assert sum(r.counts["revisits"]["lastmod"] for r in runs) == 0
 
 
+def test_a_crawl_into_an_archive_on_read_only_media_is_refused_in_one_line(tmp_path: Path, replica: Replica) -> None:
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.fail(f"cannot mount a filesystem for the test (run as root): {mounted.stderr.strip()}")
+    try:
+        db = f"sqlite:///{disk / 'archive.sqlite'}"
+        Archive(db).close()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        before = (disk / "archive.sqlite").read_bytes()
+        result = crawl(replica, db, DDDN_BROWSER="False")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last == f"crawl: {db} is read-only: a crawl needs an archive it can write"
+        assert (disk / "archive.sqlite").read_bytes() == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 @pytest.mark.slow
 def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_with_space_archives_everything(
         tmp_path: Path) -> None:
@@ -511,6 +533,7 @@ def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_with_space_archi
             assert record.outcome == "failed" and any("no space left" in p for p in record.counts["problems"])
             audit = CliRunner().invoke(cli, ["--db", db, "verify"])
             assert audit.exit_code == 0 and "0 problems" in audit.output, audit.output
+            assert "not recorded: no space left" in audit.output or all_runs(db)[-1].kind == "verify"
             subprocess.run(["mount", "-o", "remount,size=200m", str(disk)], check=True)
             again = crawl(rep, db, DDDN_BROWSER="False")
             assert again.returncode == 0, again.stderr[-2000:]
