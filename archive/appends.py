@@ -167,8 +167,7 @@ def write(session: Session, run: Run) -> list[IngestResult]:
                 new_versions.append(dict(article_id=owner, number=step.version, extraction_id=extraction_id,
                                          fingerprint=parsed.fingerprint, seen_at=record.fetched_at,
                                          title=parsed.title, published=parsed.published))
-                latest.append((owner, (extraction_id, step.prepared.fields or {}, ArticleStatus.LIVE,
-                                            step.prepared.texts)))
+                latest.append((owner, (extraction_id, step.prepared.fields or {}, ArticleStatus.LIVE)))
         results.append(result)
     if links:
         conn.execute(LINK_FETCH, links)

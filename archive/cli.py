@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
@@ -44,6 +46,7 @@ from archive.importing import import_warcs
 from archive.locks import Locked, RunLock
 from archive.models import Article as ArchivedArticle
 from archive.search import index as search_index
+from archive.search import store
 from archive.search.engine import SORTS, Filters, Results, Sort, render_snippet, search
 from archive.search.query import QueryError
 from archive.urls import UrlRules, parse_aliases
@@ -101,6 +104,46 @@ def reading(ctx: click.Context) -> Iterator[Session]:
     """A read-only session on an existing archive."""
     with opened(ctx) as archive, archive.transaction(write=False) as session:
         yield session
+
+
+@contextmanager
+def searching(ctx: click.Context) -> Iterator[Session]:
+    """`reading`, on an archive whose search index has caught up with it first."""
+    with opened(ctx) as archive:
+        index_ready(archive)
+        with archive.transaction(write=False) as session:
+            yield session
+
+
+def index_ready(archive: Archive, rebuild: bool = False) -> int:
+    """Brings the archive's search index up to date (afresh with `rebuild`), with a progress bar when
+    there is much to do; waits, saying so, for another process that is writing it. The number indexed."""
+    index = store.for_engine(archive.engine, archive.url)
+    bar = progress()
+    task: list[TaskID] = []
+
+    def on_total(n: int) -> None:
+        if n >= 1000:
+            bar.start()
+            task.append(bar.add_task("indexing for search", total=n))
+
+    def on_article(n: int) -> None:
+        if task:
+            bar.advance(task[0], n)
+
+    try:
+        if not rebuild:
+            return index.catch_up(on_total=on_total, on_article=on_article)
+        try:
+            return index.rebuild(on_total=on_total, on_article=on_article, wait=False)
+        except store.IndexBusy as exc:
+            click.echo(f"{exc}: waiting for it", err=True)
+            return index.rebuild(on_total=on_total, on_article=on_article)
+    except store.SearchIndexError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if task:
+            bar.stop()
 
 
 alias_option = click.option(
@@ -184,9 +227,11 @@ def db_upgrade(ctx: click.Context) -> None:
         click.echo(f"{archive.safe_url}: schema up to date")
         with archive.transaction() as session:
             if search_index.is_missing(session):
-                click.echo(f"indexed {rebuild_index(session):,} articles for search")
+                rebuild_rows(session)
             if measured := changes.measure_pending(session):
                 click.echo(f"measured what {measured:,} versions changed, for the change log")
+        if indexed := index_ready(archive):
+            click.echo(f"indexed {indexed:,} articles for search")
 
 
 @cli.command("import")
@@ -385,7 +430,7 @@ def search_cmd(ctx: click.Context, query: str, section: str | None, since: datet
 
         archive search '"chuyen doi so" OR "kinh te so"' --section "Kinh tế" --since 2026-01-01
     """
-    with reading(ctx) as session:
+    with searching(ctx) as session:
         try:
             results = search(session, query, filters_from(section, since, until, author, tag, status, template),
                              sort, limit, offset, exact)
@@ -454,7 +499,7 @@ def changes_cmd(ctx: click.Context, since: datetime | None, until: datetime | No
                                         min_words=min_words, query=query, section=section, author=author)
     except changes.ChangeError as exc:
         raise click.UsageError(str(exc)) from None
-    with reading(ctx) as session:
+    with (searching if query else reading)(ctx) as session:
         try:
             if summary:
                 _print_summary(change_summary.summarize(session, filters), fmt)
@@ -523,7 +568,7 @@ def export_cmd(ctx: click.Context, fmt: Format, query: str | None, section: str 
         archive export --format parquet --query "chuyen doi so" --since 2026-01-01 -o chuyen-doi-so.parquet
     """
     filters = filters_from(section, since, until, author, tag, status, template)
-    with reading(ctx) as session:
+    with (searching if query else reading)(ctx) as session:
         export.require(fmt)
         try:
             total = export.count(session, query, filters, versions, exact, fmt, fetches)
@@ -648,14 +693,43 @@ def index_rebuild(ctx: click.Context) -> None:
 
         archive index rebuild
     """
-    with opened(ctx) as archive, archive.transaction() as session:
-        count = rebuild_index(session)
+    with opened(ctx) as archive:
+        with archive.transaction() as session:
+            rebuild_rows(session)
+        count = index_ready(archive, rebuild=True)
     click.echo(f"indexed {count:,} articles")
 
 
-def rebuild_index(session: Session) -> int:
+@index_group.command("follow")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between looks at the archive.")
+@click.pass_context
+def index_follow(ctx: click.Context, interval: float) -> None:
+    """Keep this machine's search index following the archive, until stopped (Ctrl-C, SIGTERM): what
+    each web front end beside a shared PostgreSQL archive runs. It holds the index's writer while it
+    runs: a second follower, or `archive index rebuild`, waits its turn and says who holds it.
+
+    Example:
+
+        ARCHIVE_SEARCH_DIR=/var/lib/dddn/search archive index follow
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with opened(ctx) as archive:
+        index = store.for_engine(archive.engine, archive.url)
+        click.echo(f"following {archive.safe_url} into {index.path}", err=True)
+        try:
+            index.follow(stop, interval, on_batch=lambda n: click.echo(f"indexed {n:,} articles", err=True),
+                         on_wait=lambda message: click.echo(message, err=True))
+        except store.SearchIndexError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def rebuild_rows(session: Session) -> int:
+    """The search rows every index follows, afresh from the versions."""
     with progress() as bar:
-        task = bar.add_task("indexing", total=search_index.articles_to_index(session))
+        task = bar.add_task("search rows", total=search_index.articles_to_index(session))
         return search_index.rebuild(session, on_article=lambda: bar.advance(task))
 
 

@@ -44,6 +44,9 @@ class ArchiveError(Exception):
 DISK_FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 
 
+RESERVE_BYTES = 256 * 1024  # ample for the last writes of a run: its record, a checkpoint's pages
+
+
 def out_of_space(exc: BaseException) -> bool:
     """Whether a write to the archive failed for lack of space, on either database."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -185,6 +188,25 @@ class Archive:
         with self.sessions() as session, session.begin():
             session.connection(execution_options={"write": write})
             yield session
+
+    def keep_reserve(self) -> None:
+        """A small file beside a SQLite archive that a full disk can give back (`release_reserve`), so that
+        the run that filled it can still record how it ended. Left out when there is no room for it."""
+        if (path := self._reserve_path()) is not None and not path.exists():
+            try:
+                path.write_bytes(bytes(RESERVE_BYTES))
+            except OSError:
+                path.unlink(missing_ok=True)
+
+    def release_reserve(self) -> None:
+        if (path := self._reserve_path()) is not None:
+            path.unlink(missing_ok=True)
+
+    def _reserve_path(self) -> Path | None:
+        database = make_url(self.url).database
+        if self.dialect != "sqlite" or self.read_only or not database or database == ":memory:":
+            return None
+        return Path(database + ".reserve")
 
     def close(self) -> None:
         self.engine.dispose()

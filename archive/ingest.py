@@ -226,7 +226,7 @@ class Ingestor:
         revived = status != article.status
         number = versions.append_row(session, article.id, extraction_id, parsed, record.fetched_at)
         if number or revived:  # the search entry follows, from what is known here
-            search_index.update(session, article.id, (extraction_id, prepared.fields or {}, status, prepared.texts)
+            search_index.update(session, article.id, (extraction_id, prepared.fields or {}, status)
                                 if number else None)
         return IngestResult(Outcome.VERSION if number else Outcome.UNCHANGED, article_id=article.id,
                             new_article=new_article, version=number, flags=parsed.flags, indexed=True)

@@ -180,8 +180,8 @@ class Version(Base):
 
 class SearchDoc(Base):
     """The search index's row for an article: which extraction is its latest version, and the plain columns
-    that filters and result lists read. The text itself is indexed in `search_fts` (SQLite FTS5, one row
-    per extraction id) or in this table's tsvector columns (PostgreSQL, added by migration 0003)."""
+    that filters and result lists read, stamped each time it changes. The text itself is indexed by the
+    Tantivy index that follows these stamps (archive/search/store.py), in a folder of its own."""
 
     __tablename__ = "search_docs"
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
@@ -196,3 +196,13 @@ class SearchDoc(Base):
     sections_key: Mapped[str] = mapped_column(Text)
     authors_key: Mapped[str] = mapped_column(Text)
     tags_key: Mapped[str] = mapped_column(Text)
+    stamp: Mapped[int] = mapped_column(BigInteger, index=True, server_default="1")
+
+
+class SearchRemoval(Base):
+    """An article whose search row went (it was left with no version), for the indexes that follow."""
+
+    __tablename__ = "search_removals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigInteger)
+    stamp: Mapped[int] = mapped_column(BigInteger, index=True)

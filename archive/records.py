@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from archive import rawstore
 from archive.extract.model import Article as ExtractedArticle
 from archive.parsers import Parser
-from archive.search import index as search_index
 from archive.urls import UrlRules
 from archive.vocab import FetchSource, Rendering
 from archive.vocab import IngestOutcome as Outcome
@@ -75,13 +74,12 @@ class IngestResult:
 @dataclass
 class Prepared:
     """A fetch with every costly step that needs no write done beforehand, in any process: its extraction
-    (fields serialised once), its body hashed and compressed, and the search index's text."""
+    (fields serialised once), and its body hashed and compressed."""
 
     record: FetchRecord
     parsed: ExtractedArticle | None
     fields: dict[str, Any] | None
     packed: rawstore.Packed | None
-    texts: search_index.Texts | None
     # URLs canonicalized once, here: the final URL's (what the fetch row keeps), and the article's that the
     # fetch names (the page's own canonical URL for an article page, else the URL asked for: a 304's or a
     # 404's article)
@@ -96,14 +94,13 @@ def prepare(record: FetchRecord, rules: UrlRules, session: Session, parser: Pars
     parsed = parsed or extraction_for(record, rules, parser)
     fields = parsed.to_dict() if parsed is not None else None
     packed = rawstore.pack(session, record.body) if record.body is not None else None
-    indexed = search_index.texts(fields) if parsed is not None and parsed.ok and fields else None
     if parsed is not None:  # the writer reads its identity and fingerprint; the rest travels in `fields`
         parsed = replace(parsed, blocks=[], images=[], related=[])
     final = rules.canonical(record.final_url)
     named = ((parsed.canonical_url or final) if record.status == 200 and parsed is not None
              else rules.canonical(record.requested_url))
     # the body travels packed (a tenth of its size), never twice
-    return Prepared(replace(record, body=None), parsed, fields, packed, indexed, final, named)
+    return Prepared(replace(record, body=None), parsed, fields, packed, final, named)
 
 
 def is_article(record: FetchRecord, rules: UrlRules) -> bool:

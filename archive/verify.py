@@ -20,6 +20,7 @@ for a weekly one. Reads only, in short transactions, so it runs beside a crawl.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +29,14 @@ import orjson
 import zstandard
 from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session, aliased
+from tantivy import Query
 
 from archive import rawstore
 from archive.database import Archive
 from archive.extract.fingerprint import fingerprint_of_fields
 from archive.ingest import FIRST_GONE
 from archive.models import Article, CompressionDictionary, Extraction, Fetch, RawBody, SearchDoc, Version
+from archive.search import store
 from archive.vocab import ArticleStatus
 
 CHUNK = 500
@@ -205,13 +208,30 @@ def _search(session: Session, audit: Audit, problem: Problem, chosen: Chosen, _:
     stray = select(SearchDoc.article_id).where(SearchDoc.article_id.not_in(select(latest.c.article_id)))
     for (article_id,) in session.execute(stray):
         problem(f"search_docs {article_id}: indexes an article that has no version")
-    if session.get_bind().dialect.name == "sqlite":
-        unindexed = text("SELECT article_id FROM search_docs WHERE extraction_id NOT IN (SELECT rowid FROM search_fts)")
-        for (article_id,) in session.execute(unindexed):
-            problem(f"search_fts: the text of article {article_id}'s latest version is not indexed")
-    else:
-        for (article_id,) in session.execute(text("SELECT article_id FROM search_docs WHERE folded IS NULL")):
-            problem(f"search_docs {article_id}: its text is not indexed")
+    _search_index(session, problem)
+
+
+def _search_index(session: Session, problem: Problem) -> None:
+    """The full-text index, where there is one, holds each searchable article once. It is derived data,
+    brought up to date first; one that cannot be (read-only media) is left unchecked."""
+    index = store.for_engine(session.get_bind().engine)
+    if not index.exists():
+        return
+    try:
+        index.catch_up(wait=True)
+        searcher = index.searcher()
+    except (store.SearchIndexError, OSError):
+        return
+    held = Counter(store.every_article(searcher, Query.all_query()))
+    rows = set(session.scalars(select(SearchDoc.article_id)))
+    for article_id in sorted(rows - set(held)):
+        problem(f"search index {index.path}: article {article_id} is missing (archive index rebuild)")
+    for article_id, n in sorted(held.items()):
+        if n > 1:
+            problem(f"search index {index.path}: holds article {article_id} {n} times (archive index rebuild)")
+        elif article_id not in rows:
+            problem(f"search index {index.path}: holds article {article_id}, which is not searchable "
+                    "(archive index rebuild)")
 
 
 def _database(session: Session, audit: Audit, problem: Problem, chosen: Chosen, _: Any) -> None:

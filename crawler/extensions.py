@@ -57,6 +57,7 @@ class RunRecordExtension:
 
     def opened(self, spider: Spider) -> None:
         self.archive = Archive(self.db_url)
+        self.archive.keep_reserve()
         if self.cluster is not None and not self.coordinator:  # a worker joins the coordinator's run
             self.stats.set_value(RUN_ID, self.cluster.wait_run())
             return
@@ -82,6 +83,8 @@ class RunRecordExtension:
         refused = outcome == RunOutcome.INCOMPLETE and counts["refused_pages"]
         code = EXIT_REFUSED if refused else EXIT_CODES.get(outcome, EXIT_FAILED)
         self.stats.set_value(EXIT_CODE, EXIT_NO_SPACE if counts.get("no_space") else code)
+        if counts.get("no_space"):
+            self.archive.release_reserve()  # room for this run's record, the next run's start takes it back
         try:
             runs.finish(self.archive, run_id, outcome, counts)
         except Exception as exc:  # a full disk must not hide the outcome behind a traceback

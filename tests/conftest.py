@@ -19,6 +19,15 @@ LEGACY_NOW = datetime(2023, 6, 1, 9, 0, tzinfo=VN)
 OLDER_THEME_NOW = datetime(2022, 3, 1, 9, 0, tzinfo=VN)  # before the enternews theme
 
 
+@pytest.fixture(scope="session", autouse=True)
+def search_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The search indexes of PostgreSQL archives (kept in the user's cache) go to the test's own folder, in
+    this process and in the crawls and servers it starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def replica() -> Iterator[Replica]:
     """A current-template site; tests that move its clock or faults use their own replica."""

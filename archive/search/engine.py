@@ -1,9 +1,10 @@
-"""Answering a search: the parsed query against the index, filters on plain columns, ranking, snippets.
+"""Answering a search: the parsed query against the Tantivy index, ranking, filters, snippets.
 
-Ranking is bm25 (SQLite) or ts_rank (PostgreSQL) over title, lead and body, weighted in that order.
-Folding joins words Vietnamese keeps apart ("má", "mà", "mã" and "ma" all fold to "ma"), so a query typed
-with diacritics finds the folded set but ranks the articles that match it exactly first; `exact=True`
-matches diacritics strictly.
+Ranking is BM25 over title, lead and body, weighted in that order. Folding joins words Vietnamese keeps
+apart ("má", "mà", "mã" and "ma" all fold to "ma"), so a query typed with diacritics finds the folded
+set but ranks the articles that match it exactly first; `exact=True` matches diacritics strictly. Words
+typed together rank together: an article where they stand side by side, or near, comes before one
+where they are scattered (an implicit phrase and proximity boost, as Lucene users expect).
 """
 
 from __future__ import annotations
@@ -13,19 +14,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, func, literal_column, select, text
+import tantivy
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, literal_column, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from tantivy import Occur, Order, Query
 
 from archive.models import Article, Extraction, SearchDoc
-from archive.search.fold import fold, fold_with_offsets
-from archive.search.query import Node, has_diacritics, parse, positive_terms, to_fts5, to_tsquery
+from archive.search import store
+from archive.search.fold import exact, fold
+from archive.search.query import And, Node, Not, Or, Term, has_diacritics, parse, positive_terms
 from archive.vocab import ArticleStatus
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
-FOLDED, EXACT = ("title_f", "lead_f", "body_f"), ("title", "lead", "body")
-BM25 = "bm25(search_fts, 10.0, 5.0, 1.0, 10.0, 5.0, 1.0)"
-SNIPPET_WORDS = 30
+WEIGHTS = {"title": 10.0, "lead": 5.0, "body": 1.0}
+EXACT_FIRST = 1000.0  # above any BM25 score: exact spelling ranks first, as a sort key would
+NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
+SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
+SNIPPET_WORDS = 30  # of a text's start, when no match is in it
+PREFIX_TERMS = 50  # the commonest words a prefix stands for, highlighted in snippets
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # around each match in a snippet; each output format renders them
 
 
@@ -67,80 +75,176 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
 
 
+def index_of(session: Session) -> store.SearchIndex:
+    """The archive's index, brought up to date with what the archive committed (when no other process
+    is writing it: that one keeps it current)."""
+    index = store.for_engine(session.get_bind().engine)
+    index.catch_up()
+    return index
+
+
 def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, sort: Sort = "relevance",
            limit: int = 20, offset: int = 0, exact: bool = False, with_total: bool = True) -> Results:
     """`query` None lists every article the filters let through, newest first unless `sort` says oldest.
     Without `with_total` the total is left at 0, for a caller that counts otherwise (`facets` does).
     Raises `QueryError` (one line) for a query that cannot be searched."""
     node = parse(query) if query is not None else None
-    ranked = _matches(session, node, exact)
-    where = conditions(filters)
     if node is None and sort == "relevance":
         sort = "newest"
-    total = 0
-    if with_total:  # counting needs no ranking: bm25 is most of a search's time on common words
-        counted = _matches(session, node, exact, ranked=False).where(*where).subquery()
-        total = session.scalar(select(func.count()).select_from(counted)) or 0
-    score, exact_hit = ranked.selected_columns.score, ranked.selected_columns.exact_hit
-    order = {"relevance": [exact_hit.desc(), score.desc()],
-             "newest": [SearchDoc.published.desc().nulls_last(), score.desc()],
-             "oldest": [SearchDoc.published.asc().nulls_last(), score.desc()]}[sort]
-    rows = session.execute(ranked.add_columns(Article.canonical_url).join(Article, Article.id == SearchDoc.article_id)
-                           .where(*where).order_by(*order, SearchDoc.article_id).limit(limit).offset(offset)).all()
-    texts = _texts(session, [row.SearchDoc.extraction_id for row in rows])
-    hits = [Hit(id=row.SearchDoc.article_id, canonical_url=row.canonical_url, title=row.SearchDoc.title,
-                published=row.SearchDoc.published, section=row.SearchDoc.section, author=row.SearchDoc.authors,
-                snippet=snippet(texts.get(row.SearchDoc.extraction_id, ""), node), score=round(float(row.score), 4),
-                exact=bool(row.exact_hit)) for row in rows]
-    return Results(total, hits)
+    searcher = index_of(session).searcher()
+    ordering: dict[str, Any] = {} if sort == "relevance" else {
+        "order_by_field": "published", "order": Order.Desc if sort == "newest" else Order.Asc}
+    found = searcher.search(ranked_query(node, filters, exact), limit=limit, offset=offset, count=with_total,
+                            **ordering)
+    ids = store.article_ids(searcher, found.hits)
+    scores = [float(score) if sort == "relevance" else 0.0 for score, _ in found.hits]
+    rows = {row.SearchDoc.article_id: row for row in session.execute(
+        select(SearchDoc, Article.canonical_url, Extraction.fields["lead"].as_string().label("lead"),
+               Extraction.fields["text"].as_string().label("text"))
+        .join(Article, Article.id == SearchDoc.article_id).join(Extraction, Extraction.id == SearchDoc.extraction_id)
+        .where(SearchDoc.article_id.in_(ids)))}
+    strict = node is not None and (exact or has_diacritics(node))
+    snippet = Snippets(searcher, node)
+    hits = []
+    for article_id, score in zip(ids, scores, strict=True):
+        row = rows.get(article_id)
+        if row is None:  # gone from the archive since the index last followed it
+            continue
+        doc = row.SearchDoc
+        body = "\n".join([row.lead or "", row.text or ""])
+        hits.append(Hit(id=article_id, canonical_url=row.canonical_url, title=doc.title, published=doc.published,
+                        section=doc.section, author=doc.authors, snippet=snippet(body),
+                        score=round(score, 4), exact=exact or (strict and score >= EXACT_FIRST)))
+    total: int = getattr(found, "count", None) or 0  # the stub leaves `count` out
+    return Results(total if with_total else 0, hits)
 
 
 def matching_articles(session: Session, query: str | None, filters: Filters = NO_FILTERS,
                       exact: bool = False) -> Select[Any]:
     """The ids (column `article_id`) of every indexed article that matches: `query` (None: any) and the
     filters. Raises `QueryError` for a query that cannot be searched."""
+    chosen = select(SearchDoc.article_id).where(*conditions(filters))
     if query is None:
-        return select(SearchDoc.article_id).where(*conditions(filters))
-    matched = _matches(session, parse(query), exact, ranked=False)
-    return matched.with_only_columns(SearchDoc.article_id).where(*conditions(filters))
+        return chosen
+    node = parse(query)
+    ids = store.every_article(index_of(session).searcher(), matching_query(node, exact))
+    return chosen.where(SearchDoc.article_id.in_(id_set(session, ids)))
 
 
-def _matches(session: Session, node: Node | None, exact: bool, ranked: bool = True) -> Select[Any]:
-    """Rows of (SearchDoc, score, exact_hit) for every article the query matches; every indexed article,
-    unranked, when there is no query. Unless `ranked`, score and exact_hit are 0."""
+def id_set(session: Session, ids: list[int]) -> Any:
+    """A set of ids as one bound parameter, however many: SQLite reads a JSON array, PostgreSQL an array."""
+    if session.get_bind().dialect.name == "sqlite":
+        return select(literal_column("value")).select_from(func.json_each(bindparam("ids", "[" + ",".join(
+            map(str, ids)) + "]")))
+    return select(func.unnest(bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger))))
+
+
+# -- queries ------------------------------------------------------------------------------------------
+
+def ranked_query(node: Node | None, filters: Filters, exact: bool) -> Query:
+    """The query for a result page: the match, scored, with its boosts, under the filters."""
+    clauses: list[tuple[Occur, Query]] = [(Occur.Must, Query.const_score_query(f, 0.0))
+                                          for f in filter_queries(filters)]
     if node is None:
-        score: ColumnElement[Any] = literal_column("0.0", Float)
-        exact_hit: ColumnElement[Any] = literal_column("0", Integer)
-        return select(SearchDoc, score.label("score"), exact_hit.label("exact_hit"))
-    return (_sqlite_matches if session.get_bind().dialect.name == "sqlite" else _postgres_matches)(node, exact,
-                                                                                                     ranked)
+        return Query.boolean_query([(Occur.Must, Query.all_query()), *clauses])
+    clauses.append((Occur.Must, _render(node, strict=exact)))
+    if not exact and has_diacritics(node):
+        clauses.append((Occur.Should, Query.const_score_query(_render(node, strict=True), EXACT_FIRST)))
+    clauses += [(Occur.Should, q) for q in _nearness(node)]
+    return Query.boolean_query(clauses)
 
 
-def _sqlite_matches(node: Node, exact: bool, ranked: bool) -> Select[Any]:
-    expression = to_fts5(node, EXACT if exact else FOLDED, strict=exact)
-    score = f"-{BM25}" if ranked else "0.0"
-    matched = (text(f"SELECT rowid AS extraction_id, {score} AS score FROM search_fts WHERE search_fts MATCH :q")
-               .bindparams(q=expression).columns(extraction_id=Integer, score=Float).subquery("matched"))
-    if exact or not has_diacritics(node) or not ranked:
-        exact_hit: ColumnElement[Any] = literal_column("1" if exact and ranked else "0")
-    else:
-        strict = (text("SELECT rowid FROM search_fts WHERE search_fts MATCH :e")
-                  .bindparams(e=to_fts5(node, EXACT, strict=True)).columns(rowid=Integer))
-        exact_hit = SearchDoc.extraction_id.in_(strict)
-    return (select(SearchDoc, matched.c.score.label("score"), exact_hit.label("exact_hit"))
-            .join(matched, matched.c.extraction_id == SearchDoc.extraction_id))
+def matching_query(node: Node | None, exact: bool, filters: Filters = NO_FILTERS) -> Query:
+    """Every article the query (None: any) and the filters let through, unranked."""
+    matched = Query.all_query() if node is None else _render(node, strict=exact)
+    return Query.const_score_query(Query.boolean_query(
+        [(Occur.Must, matched), *[(Occur.Must, f) for f in filter_queries(filters)]]), 1.0)
 
 
-def _postgres_matches(node: Node, exact: bool, ranked: bool) -> Select[Any]:
-    column: ColumnElement[Any] = literal_column("search_docs.exact" if exact else "search_docs.folded")
-    query = func.to_tsquery(literal_column("'simple'"), to_tsquery(node, strict=exact))
-    score: ColumnElement[Any] = func.ts_rank(column, query) if ranked else literal_column("0.0", Float)
-    if exact or not has_diacritics(node) or not ranked:
-        exact_hit: ColumnElement[Any] = literal_column("true" if exact and ranked else "false")
-    else:
-        strict = func.to_tsquery(literal_column("'simple'"), to_tsquery(node, strict=True))
-        exact_hit = literal_column("search_docs.exact").op("@@")(strict)
-    return select(SearchDoc, score.label("score"), exact_hit.label("exact_hit")).where(column.op("@@")(query))
+def _render(node: Node, strict: bool) -> Query:
+    if isinstance(node, Term):
+        return _term(node, strict)
+    if isinstance(node, And):
+        return Query.boolean_query([(Occur.Must, _render(node.left, strict)),
+                                    (Occur.Must, _render(node.right, strict))])
+    if isinstance(node, Or):
+        return Query.boolean_query([(Occur.Should, _render(node.left, strict)),
+                                    (Occur.Should, _render(node.right, strict))])
+    assert isinstance(node, Not)
+    return Query.boolean_query([(Occur.Must, _render(node.left, strict)),
+                                (Occur.MustNot, _render(node.right, strict))])
+
+
+def _term(term: Term, strict: bool) -> Query:
+    """A word, phrase or prefix in title, lead or body, weighted; `strict` also asks each of its words to
+    be spelt as typed (the exact field keeps which words an article has, not where)."""
+    matched = Query.boolean_query([(Occur.Should, Query.boost_query(_field_query(term, name), weight))
+                                   for name, weight in WEIGHTS.items()])
+    if not strict:
+        return matched
+    spelt = [exact(w) for w in term.words]
+    words = [Query.term_query(store.SCHEMA, "exact", w) for w in spelt[:-1]]
+    last = spelt[-1]
+    words.append(Query.regex_query(store.SCHEMA, "exact", re.escape(last) + ".*") if term.prefix
+                 else Query.term_query(store.SCHEMA, "exact", last))
+    return Query.boolean_query([(Occur.Must, matched), *[(Occur.Must, Query.const_score_query(w, 0.0))
+                                                         for w in words]])
+
+
+def _field_query(term: Term, name: str, searcher: tantivy.Searcher | None = None) -> Query:
+    """A term in one field. With a `searcher`, a one-word prefix becomes its commonest completions, which
+    a snippet generator can highlight (it cannot expand a prefix itself)."""
+    folded: list[str | tuple[int, str]] = [fold(w) for w in term.words]
+    if term.prefix and len(folded) == 1 and searcher is not None:
+        found = searcher.terms_with_prefix(name, fold(term.words[0]), limit=PREFIX_TERMS)
+        words = [word for word, _ in found] or [fold(term.words[0])]
+        return Query.term_set_query(store.SCHEMA, name, words)
+    if term.prefix:
+        return Query.phrase_prefix_query(store.SCHEMA, name, folded)
+    if len(folded) == 1:
+        return Query.term_query(store.SCHEMA, name, fold(term.words[0]))
+    return Query.phrase_query(store.SCHEMA, name, folded)
+
+
+def _nearness(node: Node) -> list[Query]:
+    """For words typed one after another, unquoted: a boost where they stand together, a smaller one
+    where they stand near."""
+    loose = _loose_words(node)
+    if loose is None or len(loose) < 2:
+        return []
+    words: list[str | tuple[int, str]] = [*loose]
+    out = []
+    for name in ("title", "body"):
+        out.append(Query.boost_query(Query.phrase_query(store.SCHEMA, name, words), 2.0 * WEIGHTS[name]))
+        out.append(Query.boost_query(Query.phrase_query(store.SCHEMA, name, words, slop=NEAR_SLOP), WEIGHTS[name]))
+    return out
+
+
+def _loose_words(node: Node) -> list[str] | None:
+    """The folded words of a query that is only words joined by AND, in the order typed; else None."""
+    if isinstance(node, Term):
+        return None if node.prefix or len(node.words) > 1 else [fold(node.words[0])]
+    if isinstance(node, And):
+        left, right = _loose_words(node.left), _loose_words(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def filter_queries(filters: Filters) -> list[Query]:
+    out = []
+    for name, value in (("sections", filters.section), ("authors", filters.author), ("tags", filters.tag)):
+        if value:
+            out.append(Query.term_query(store.SCHEMA, name, " ".join(fold(value).split())))
+    if filters.since or filters.until:
+        out.append(Query.range_query(
+            store.SCHEMA, "published", tantivy.FieldType.Integer,
+            int(filters.since.timestamp()) if filters.since else None,
+            int(filters.until.timestamp()) if filters.until else None, include_upper=filters.until is None))
+    if filters.status:
+        out.append(Query.term_query(store.SCHEMA, "status", str(filters.status)))
+    if filters.template:
+        out.append(Query.term_query(store.SCHEMA, "template", filters.template))
+    return out
 
 
 def conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -162,40 +266,43 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     return out
 
 
-def _texts(session: Session, extraction_ids: list[int]) -> dict[int, str]:
-    if not extraction_ids:
-        return {}
-    rows = session.execute(select(Extraction.id, Extraction.fields).where(Extraction.id.in_(extraction_ids)))
-    return {id_: "\n".join([fields.get("lead") or "", fields.get("text") or ""]) for id_, fields in rows}
+class Snippets:
+    """Snippets for one query: about SNIPPET_BYTES of a text where the query's terms score best together
+    (Tantivy's snippet generator, which reads the text with the index's own folding), each match between
+    MARK_OPEN and MARK_CLOSE in the text's own spelling however the query was typed; the text's first
+    words when nothing in it matches (a match in the title only) or without a query."""
 
+    def __init__(self, searcher: tantivy.Searcher, node: Node | None) -> None:
+        self.generator: tantivy.SnippetGenerator | None = None
+        terms = [] if node is None else [_field_query(t, "body", searcher) for t in positive_terms(node)]
+        if terms:
+            self.generator = tantivy.SnippetGenerator.create(
+                searcher, Query.boolean_query([(Occur.Should, t) for t in terms]), store.SCHEMA, "body")
+            self.generator.set_max_num_chars(SNIPPET_BYTES)
 
-def snippet(body: str, node: Node | None) -> str:
-    """About SNIPPET_WORDS words of `body` around the first match, each match between MARK_OPEN and
-    MARK_CLOSE, in the original spelling however the query was typed; its first words without a query."""
-    folded, offsets = fold_with_offsets(body)
-    spans = []
-    for term in positive_terms(node) if node is not None else []:
-        words = [re.escape(fold(w)) for w in term.words]
-        pattern = r"\b" + r"\W+".join(words) + (r"\w*" if term.prefix else r"\b")
-        spans += [(offsets[m.start()], offsets[m.end() - 1] + 1) for m in re.finditer(pattern, folded)]
-    spans = sorted(set(spans))
-    if not spans:
-        return " ".join(body.split()[:SNIPPET_WORDS]) + (" …" if len(body.split()) > SNIPPET_WORDS else "")
-    first = spans[0][0]
-    starts = [m.start() for m in re.finditer(r"\S+", body)]
-    index = max(0, sum(1 for s in starts if s <= first) - 1 - SNIPPET_WORDS // 3)
-    start = starts[index] if starts else 0
-    end_index = index + SNIPPET_WORDS
-    end = starts[end_index] if end_index < len(starts) else len(body)
-    out, at = [], start
-    for begin, stop in spans:
-        if begin < at or stop > end:
-            continue
-        out += [body[at:begin], MARK_OPEN, body[begin:stop], MARK_CLOSE]
-        at = stop
-    out.append(body[at:end])
-    text_ = " ".join("".join(out).split())
-    return ("… " if start > 0 else "") + text_ + (" …" if end < len(body) else "")
+    def __call__(self, body: str) -> str:
+        body = store.composed(body)
+        if self.generator is not None:
+            doc = tantivy.Document()
+            doc.add_text("body", body)
+            found = self.generator.snippet_from_doc(doc)
+            if marks := found.highlighted():
+                fragment, where = found.fragment().encode(), found.fragment_range()
+                spans: list[tuple[int, int]] = []  # byte ranges within the fragment
+                for mark in marks:  # words marked one by one: a phrase, or words side by side, is one mark
+                    if spans and not fragment[spans[-1][1]:mark.start].strip():
+                        spans[-1] = (spans[-1][0], mark.end)
+                    else:
+                        spans.append((mark.start, mark.end))
+                out, at = [], 0
+                for start, end in spans:
+                    out += [fragment[at:start], MARK_OPEN.encode(), fragment[start:end], MARK_CLOSE.encode()]
+                    at = end
+                out.append(fragment[at:])
+                text_ = " ".join(b"".join(out).decode().split())
+                return ("… " if where.start > 0 else "") + text_ + (" …" if where.end < len(body.encode()) else "")
+        words = body.split()
+        return " ".join(words[:SNIPPET_WORDS]) + (" …" if len(words) > SNIPPET_WORDS else "")
 
 
 def render_snippet(value: str, open_: str, close: str) -> str:

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.orm import Session
 
-from archive.models import SearchDoc
-from archive.search.engine import NO_FILTERS, Filters, matching_articles
+from archive.search.engine import NO_FILTERS, Filters, index_of, matching_query
+from archive.search.query import parse
 
 MAX_SECTIONS = 30
+EVERY = 100_000  # buckets asked for: every section and month there is
 
 
 @dataclass
@@ -24,23 +22,14 @@ class Facets:
 
 
 def facets(session: Session, query: str | None, filters: Filters = NO_FILTERS, exact: bool = False) -> Facets:
-    """Raises `QueryError` for a query that cannot be searched."""
-    month = _month(session, SearchDoc.published).label("month")
-    cells = session.execute(matching_articles(session, query, filters, exact)
-                            .with_only_columns(SearchDoc.section, month, func.count().label("n"))
-                            .group_by(SearchDoc.section, month)).all()
-    sections: Counter[str] = Counter()
-    months: Counter[str] = Counter()
-    for section, when, n in cells:
-        sections[section or "—"] += n
-        if when:
-            months[when] += n
-    ranked = sorted(sections.items(), key=lambda item: (-item[1], item[0]))[:MAX_SECTIONS]
-    return Facets(sum(sections.values()), ranked, sorted(months.items()))
-
-
-def _month(session: Session, column: Any) -> ColumnElement[str]:
-    # published is stored in UTC; the site's readers (and its archive) count months in Vietnam time
-    if session.get_bind().dialect.name == "sqlite":
-        return func.strftime("%Y-%m", column, "+7 hours")
-    return func.to_char(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), column), "YYYY-MM")
+    """Raises `QueryError` for a query that cannot be searched. Months are Vietnam time's, as the site's
+    readers count them; the index keeps each article's."""
+    searcher = index_of(session).searcher()
+    node = parse(query) if query is not None else None
+    found = searcher.aggregate(matching_query(node, exact, filters), {
+        "sections": {"terms": {"field": "section", "size": EVERY}},
+        "months": {"terms": {"field": "month", "size": EVERY}}})
+    sections = [(b["key"], b["doc_count"]) for b in found["sections"]["buckets"]]
+    months = sorted((b["key"], b["doc_count"]) for b in found["months"]["buckets"])
+    ranked = sorted(sections, key=lambda item: (-item[1], item[0]))[:MAX_SECTIONS]
+    return Facets(sum(n for _, n in sections), ranked, months)

@@ -15,7 +15,7 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # The letters that are no letter plus a mark.
 _SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
 # The Unicode blocks of combining diacritical marks (Vietnamese uses the first).
-_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # The eight marks Vietnamese writes (circumflex, acute, dot below, grave, horn, hook above, breve, tilde).
 # Nearly every word carries one, which makes a regex substitution slow (one match each); `str.replace`
 # removes each mark throughout at string speed, and the regex is left the rare others.
@@ -24,7 +24,7 @@ _VIETNAMESE_MARKS = dict.fromkeys(("\u0302", "\u0301", "\u0323", "\u0300", "\u03
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
-    return _MARKS.sub("", unicodedata.normalize("NFD", _replaced(char, _SPECIAL))).casefold()
+    return MARKS.sub("", unicodedata.normalize("NFD", _replaced(char, _SPECIAL))).casefold()
 
 
 def fold(text: str) -> str:
@@ -33,7 +33,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.casefold()
     text = _replaced(unicodedata.normalize("NFD", _replaced(text, _SPECIAL)), _VIETNAMESE_MARKS)
-    return _MARKS.sub("", text).casefold()
+    return MARKS.sub("", text).casefold()
 
 
 def _replaced(text: str, table: dict[str, str]) -> str:
@@ -52,20 +52,3 @@ def exact(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return WORD.findall(text)
-
-
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """The folded text, and for each of its characters the offset of the character it came from, so a
-    match found in folded text can be shown in the original."""
-    folded = fold(text)
-    if len(folded) == len(text) and not _MARKS.search(text):
-        # No loose combining mark, and as many characters out as in: each folded to exactly one (none folds
-        # to nothing), so the offsets are the positions themselves. The usual case, at string speed.
-        return folded, list(range(len(text)))
-    out: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        folded = fold_char(char)
-        out.append(folded)
-        offsets.extend([index] * len(folded))
-    return "".join(out), offsets

@@ -8,8 +8,8 @@
     (xuất OR nhập) khẩu           parentheses group
 
 Operators are upper-case words; anything else is text. Words are split the way the index splits them, so
-no character of the input ever reaches FTS5's or PostgreSQL's query grammar: every term is rendered
-by us, quoted, from letters and digits only.
+no character of the input ever reaches the engine's own query grammar: every term becomes a query object
+built by us (archive/search/engine.py) from letters and digits only.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Or:
 
 @dataclass(frozen=True)
 class Not:
-    """`left` without `right`: FTS5's NOT is binary, so a query cannot start with it."""
+    """`left` without `right`: NOT is binary, so a query cannot start with it."""
 
     left: Node
     right: Node
@@ -156,35 +156,3 @@ class _Parser:
         if not found:  # punctuation alone: "-", "&", "*"
             raise QueryError(f"{token!r} has no letters or digits to search for")
         return Term(tuple(found), prefix=prefix)
-
-
-# -- rendering ----------------------------------------------------------------------------------------
-
-def to_fts5(node: Node, columns: tuple[str, ...], strict: bool) -> str:
-    """An FTS5 MATCH expression over `columns`: folded words, or with `strict` exact (case-folded) ones.
-    Every term is a quoted string of letters and digits, so the input cannot inject FTS5 syntax."""
-    def render(n: Node) -> str:
-        if isinstance(n, Term):
-            text = " ".join((exact if strict else fold)(w) for w in n.words)
-            return f'"{text}"' + ("*" if n.prefix else "")
-        op = "AND" if isinstance(n, And) else "OR" if isinstance(n, Or) else "NOT"
-        return f"({render(n.left)} {op} {render(n.right)})"
-
-    return "{" + " ".join(columns) + "}: (" + render(node) + ")"
-
-
-def to_tsquery(node: Node, strict: bool) -> str:
-    """A PostgreSQL tsquery text; lexemes are letters and digits, quoted."""
-    def lexeme(word: str, prefix: bool) -> str:
-        value = (exact if strict else fold)(word).replace("'", "")
-        return f"'{value}'" + (":*" if prefix else "")
-
-    def render(n: Node) -> str:
-        if isinstance(n, Term):
-            last = len(n.words) - 1
-            return "(" + " <-> ".join(lexeme(w, n.prefix and i == last) for i, w in enumerate(n.words)) + ")"
-        if isinstance(n, Not):
-            return f"({render(n.left)} & !{render(n.right)})"
-        return f"({render(n.left)} {'&' if isinstance(n, And) else '|'} {render(n.right)})"
-
-    return render(node)

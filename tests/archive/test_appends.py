@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from archive.bulk import ingest_many
 from archive.database import Archive
@@ -18,6 +18,7 @@ from archive.ingest import Ingestor
 from archive.models import Article, Extraction, Fetch, RawBody, SearchDoc, Version
 from archive.records import FetchRecord, IngestResult
 from tests.archive.feed import record
+from tests.archive.index_answers import answers
 from tests.extract_eval import replica_rules
 from tests.replica import Replica
 from tests.services import create_database
@@ -76,13 +77,10 @@ def contents(url: str) -> dict[str, list[Any]]:
                                            SearchDoc.title, SearchDoc.tags_key)
                                     .order_by(SearchDoc.article_id)).all(),
             }
-            if arch.dialect == "sqlite":
-                out["fts"] = s.execute(text("SELECT rowid, title_f FROM search_fts ORDER BY rowid")).all()
-            else:
-                out["fts"] = s.execute(text("SELECT article_id, folded::text FROM search_docs ORDER BY 1")).all()
-            return out
     finally:
         arch.close()
+    out["answers"] = answers(url)
+    return out
 
 
 def summary(result: IngestResult) -> tuple[Any, ...]:

@@ -1,0 +1,388 @@
+"""The search index itself: a Tantivy index in a folder of its own, derived from the archive alone.
+
+The archive keeps, in `search_docs`, one row per article naming its latest extraction, each row stamped
+by the transaction that last changed it (`index.py` writes them). This index follows those stamps: it
+reads every row stamped at or after its watermark, indexes the articles' text, commits, and only then
+moves the watermark. A crash in between re-reads a few rows, and re-indexing an article replaces it, so
+nothing is lost or doubled. The watermark is the lowest stamp that may still be unseen:
+- SQLite serialises writers, so it is the highest committed stamp plus one;
+- PostgreSQL's writers commit out of order, so it is the oldest transaction still running
+  (`txid_snapshot_xmin`): a row stamped by one of those is read again at the next catch-up.
+
+Folding happens here, never in the writer: the crawl's transaction only stamps a row. The index's own
+analyzer folds (Tantivy's ASCII folding, which takes đ to d as ours does), so the text is indexed as
+written and snippets are cut from it in Rust.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, cast
+from zoneinfo import ZoneInfo
+
+import tantivy
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from archive.models import Extraction, SearchDoc, SearchRemoval
+from archive.search.fold import MARKS
+
+SEARCH_DIR_ENV = "ARCHIVE_SEARCH_DIR"
+FORMAT = 2  # of the documents below; an index of another format is rebuilt
+HEAP_BYTES = 64_000_000
+BATCH = 2000
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+TEXTS = ("title", "lead", "body")
+KEYS = {"sections": "sections_key", "authors": "authors_key", "tags": "tags_key"}
+
+
+class SearchIndexError(Exception):
+    """The index cannot be used; the message is one line that says what to do."""
+
+
+class IndexBusy(SearchIndexError):
+    """Another process writes the index; the message names it."""
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("article_id", stored=True, indexed=True, fast=True)
+    for name in TEXTS:  # folded words with positions: phrases, prefixes and proximity
+        builder.add_text_field(name, tokenizer_name="folded", index_option="position")
+    builder.add_text_field("exact", index_option="basic")  # the words as spelt: presence is all --exact needs
+    for name in ("status", "template", "section", "month", *KEYS):
+        builder.add_text_field(name, tokenizer_name="raw", fast=name in ("section", "month"))
+    builder.add_integer_field("published", indexed=True, fast=True)  # seconds since the epoch
+    return builder.build()
+
+
+SCHEMA = _schema()
+# Words as `fold.words` splits them, case and marks folded as `fold.fold` folds them (đ included).
+FOLDED = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.lowercase())
+          .filter(tantivy.Filter.ascii_fold()).filter(tantivy.Filter.remove_long(40)).build())
+
+
+def create(path: Path) -> tantivy.Index:
+    return _analyzed(tantivy.Index(SCHEMA, path=str(path)))
+
+
+def open_index(path: Path) -> tantivy.Index:
+    return _analyzed(tantivy.Index.open(str(path)))
+
+
+def _analyzed(index: tantivy.Index) -> tantivy.Index:
+    index.register_tokenizer("folded", FOLDED)  # analyzers are the process's, never stored in the folder
+    return index
+
+
+def location(url: str) -> Path:
+    """Where the index of the archive at `url` lives: ARCHIVE_SEARCH_DIR, else beside a SQLite file
+    (`x.sqlite` -> `x.search/`), else in the user's cache, one folder per PostgreSQL database."""
+    if configured := os.environ.get(SEARCH_DIR_ENV):
+        return Path(configured)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = (parsed.database or "").removeprefix("file:")
+        if not database or database == ":memory:":
+            raise SearchIndexError("an in-memory archive has no search index")
+        path = Path(database)
+        return path.with_name(path.stem + ".search")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "dddn-archive" / "search" / f"{parsed.host or 'local'}-{parsed.port or 5432}-{parsed.database}"
+
+
+@dataclass
+class State:
+    """What the index folder records of the archive it follows."""
+
+    archive: str  # the archive's identity: an index is never read against another archive
+    watermark: int  # every row stamped below it is indexed
+    format: int = FORMAT
+
+
+class SearchIndex:
+    """One archive's index. Opening it never writes; `catch_up` does, under the folder's writer lock."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path, self.engine = path, engine
+        self._index: tantivy.Index | None = None
+        self._identity: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> tantivy.Index:
+        if self._index is None:
+            try:
+                self._index = open_index(self.path)
+            except (ValueError, OSError) as exc:
+                raise SearchIndexError(f"the search index at {self.path} cannot be read ({_first_line(exc)}): "
+                                       "run `archive index rebuild`") from None
+            self._index.config_reader("OnCommit")
+        return self._index
+
+    def exists(self) -> bool:
+        return (self.path / "meta.json").is_file() and (self.path / "state.json").is_file()
+
+    def state(self) -> State | None:
+        try:
+            return State(**json.loads((self.path / "state.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def searcher(self) -> tantivy.Searcher:
+        return self.index.searcher()
+
+    def _position(self) -> tuple[str, int]:
+        """The archive's identity (asked once) and its latest stamp."""
+        if self._identity is None:
+            self._identity = _identity(self.engine)
+        return self._identity, _latest_stamp(self.engine)
+
+    def is_current(self) -> bool:
+        """Whether the index may be read as it is: made for this archive in this format, and not ahead of it
+        (an archive restored from an older backup)."""
+        state = self.state()
+        if not self.exists() or state is None or state.format != FORMAT:
+            return False
+        identity, latest = self._position()
+        return state.archive == identity and state.watermark <= latest + 1
+
+    def catch_up(self, on_total: Callable[[int], None] = lambda n: None,
+                 on_article: Callable[[int], None] = lambda n: None, wait: bool = False) -> int:
+        """Indexes every article changed since the watermark; the number indexed. Rebuilds an index that
+        is missing, of another format or another archive. Returns 0 at once if another process holds the
+        writer, unless `wait`."""
+        with self._lock:
+            state = self.state()
+            known = state is not None and self.exists() and state.format == FORMAT and state.archive == self._identity
+            if known and state is not None and self._position()[1] < state.watermark:
+                return 0  # the usual case of a search: nothing new
+            try:
+                with _writer_lock(self.path, wait):
+                    return self._fill(reset=not self.is_current(), on_total=on_total, on_article=on_article)
+            except IndexBusy:
+                if wait or not self.exists():
+                    raise
+                return 0
+
+    def rebuild(self, on_total: Callable[[int], None] = lambda n: None,
+                on_article: Callable[[int], None] = lambda n: None, wait: bool = True) -> int:
+        """The index afresh from the archive; raises `IndexBusy` if another process writes it, unless
+        `wait`."""
+        with self._lock, _writer_lock(self.path, wait):
+            return self._fill(reset=True, on_total=on_total, on_article=on_article)
+
+    def follow(self, stop: threading.Event, interval: float = 1.0,
+               on_batch: Callable[[int], None] = lambda n: None, on_wait: Callable[[str], None] = lambda m: None
+               ) -> None:
+        """Keeps the index following the archive, catching up every `interval` seconds, until `stop` is
+        set. The follower holds the folder's writer all along: searches beside it read what it commits,
+        and a second follower (or a rebuild) waits its turn, hearing through `on_wait` who holds it."""
+        while not stop.is_set():
+            try:
+                with _writer_lock(self.path, wait=False):
+                    while not stop.is_set():
+                        with self._lock:
+                            done = self._fill(reset=not self.is_current(), on_total=lambda n: None,
+                                              on_article=lambda n: None)
+                        if done:
+                            on_batch(done)
+                        stop.wait(interval)
+                return
+            except IndexBusy as exc:
+                on_wait(f"{exc}: waiting for it")
+                stop.wait(max(interval, 5.0))
+
+    def _fill(self, reset: bool, on_total: Callable[[int], None], on_article: Callable[[int], None]) -> int:
+        identity, _ = self._position()
+        state = State(identity, 0) if reset else self.state()
+        assert state is not None
+        if reset:
+            self._index = None
+            self.path.mkdir(parents=True, exist_ok=True)
+            for stale in self.path.iterdir():
+                if stale.name not in ("writer.lock",) and stale.is_file():
+                    stale.unlink()
+            create(self.path)
+        writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
+        try:
+            with self.engine.connect() as conn:
+                watermark = _safe_watermark(conn)
+                removed = conn.scalars(select(SearchRemoval.article_id)
+                                      .where(SearchRemoval.stamp >= state.watermark)).all()
+                total = conn.scalar(select(func.count()).select_from(SearchDoc)
+                                    .where(SearchDoc.stamp >= state.watermark)) or 0
+                conn.rollback()
+            on_total(total)
+            for article_id in removed:
+                writer.delete_documents_by_query(_article(article_id))
+            done = 0
+            for rows in _changed(self.engine, state.watermark):
+                for row in rows:
+                    writer.delete_documents_by_query(_article(row.article_id))
+                    writer.add_document(document(row))
+                done += len(rows)
+                on_article(len(rows))
+            if done or removed or reset:
+                writer.commit()
+                writer.wait_merging_threads()
+            else:
+                writer.rollback()
+        finally:
+            del writer
+        self._save(State(identity, watermark))
+        if done or removed or reset:
+            self.index.reload()
+        return done
+
+    def _save(self, state: State) -> None:
+        fresh = self.path / "state.json.new"
+        fresh.write_text(json.dumps(state.__dict__))
+        fresh.replace(self.path / "state.json")
+
+
+def _identity(engine: Engine) -> str:
+    """What tells one archive from another: an index is never read against another archive."""
+    if engine.dialect.name != "postgresql":
+        return "sqlite"  # the index lives beside the file; a file restored from a backup is caught by its stamps
+    with engine.connect() as conn:
+        identity = conn.execute(text(
+            "SELECT (SELECT system_identifier FROM pg_control_system())::text || ':' || oid::text "
+            "FROM pg_database WHERE datname = current_database()")).scalar_one()
+        conn.rollback()
+    return str(identity)
+
+
+def _latest_stamp(engine: Engine) -> int:
+    with engine.connect() as conn:
+        latest = _highest(conn)
+        conn.rollback()
+    return latest
+
+
+def _highest(conn: Any) -> int:
+    return max(conn.scalar(select(func.coalesce(func.max(SearchDoc.stamp), 0))) or 0,
+               conn.scalar(select(func.coalesce(func.max(SearchRemoval.stamp), 0))) or 0)
+
+
+def _safe_watermark(conn: Any) -> int:
+    """The lowest stamp a row committed from now on may carry."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.scalar(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")))
+    return _highest(conn) + 1
+
+
+def _changed(engine: Engine, watermark: int) -> Iterator[Sequence[Any]]:
+    """The rows stamped at or after `watermark`, with their extraction's fields, in keyset batches: no
+    transaction stays open while a batch is indexed."""
+    after = (watermark - 1, 0)
+    query = (select(SearchDoc.article_id, SearchDoc.stamp, SearchDoc.status, SearchDoc.template,
+                    SearchDoc.section, SearchDoc.published, SearchDoc.sections_key, SearchDoc.authors_key,
+                    SearchDoc.tags_key, Extraction.fields)
+             .join(Extraction, Extraction.id == SearchDoc.extraction_id))
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(query.where((SearchDoc.stamp > after[0]) | (
+                (SearchDoc.stamp == after[0]) & (SearchDoc.article_id > after[1])))
+                .order_by(SearchDoc.stamp, SearchDoc.article_id).limit(BATCH)).all()
+            conn.rollback()
+        if not rows:
+            return
+        yield rows
+        after = (rows[-1].stamp, rows[-1].article_id)
+
+
+def _article(article_id: int) -> tantivy.Query:
+    # A query, not a term: the bindings make an integer term signed, which never matches an unsigned field.
+    return tantivy.Query.term_query(SCHEMA, "article_id", article_id)
+
+
+def article_ids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[int]:
+    """The article ids of search hits, from the column that holds them, without loading documents."""
+    return cast(list[int], searcher.fast_field_values("article_id", [address for _, address in hits]))
+
+
+def every_article(searcher: tantivy.Searcher, query: tantivy.Query) -> list[int]:
+    """The ids of every article `query` matches, in no order."""
+    return article_ids(searcher, searcher.search(query, limit=max(searcher.num_docs, 1), count=False).hits)
+
+
+def composed(text: str) -> str:
+    """NFC, and marks that compose with nothing dropped: a mark apart from its letter would split the word
+    for the tokenizer."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFC", text)
+    return MARKS.sub("", text) if MARKS.search(text) else text
+
+
+def document(row: Any) -> tantivy.Document:
+    fields = row.fields or {}
+    parts = [fields.get("title") or "", fields.get("lead") or "", fields.get("text") or ""]
+    doc = tantivy.Document()
+    doc.add_unsigned("article_id", row.article_id)
+    for name, value in zip(TEXTS, parts, strict=True):
+        doc.add_text(name, composed(value))
+    doc.add_text("exact", composed(" ".join(parts)))
+    doc.add_text("status", row.status)
+    doc.add_text("template", row.template)
+    doc.add_text("section", row.section or "—")
+    for name, column in KEYS.items():
+        for value in getattr(row, column).strip("|").split("|"):
+            if value:
+                doc.add_text(name, value)
+    if row.published is not None:
+        published: datetime = row.published
+        doc.add_integer("published", int(published.timestamp()))
+        doc.add_text("month", published.astimezone(VN).strftime("%Y-%m"))
+    return doc
+
+
+@contextmanager
+def _writer_lock(path: Path, wait: bool) -> Iterator[None]:
+    """The folder's one writer, with who holds it written inside, so a second one can say."""
+    path.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = (path / "writer.lock").open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexBusy(f"the search index at {path} is being written by {holder}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+_OPEN: dict[tuple[str, str], SearchIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def for_engine(engine: Engine, url: str | None = None) -> SearchIndex:
+    """The index of the archive behind `engine`, one object per process and folder."""
+    path = location(url or engine.url.render_as_string(hide_password=False))
+    key = (str(path), str(engine.url))
+    with _OPEN_LOCK:
+        if key not in _OPEN:
+            _OPEN[key] = SearchIndex(path, engine)
+        return _OPEN[key]
