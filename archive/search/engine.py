@@ -29,7 +29,9 @@ from archive.vocab import ArticleStatus
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
 WEIGHTS = {"title": 10.0, "lead": 5.0, "body": 1.0}
-EXACT_FIRST = 1000.0  # above any BM25 score: exact spelling ranks first, as a sort key would
+# Tiers added to BM25, each above everything below it: the exact spelling first, then the words typed
+# together standing together, then standing near (BM25 of a long query stays well under 10,000).
+EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
@@ -207,16 +209,17 @@ def _field_query(term: Term, name: str, searcher: tantivy.Searcher | None = None
 
 
 def _nearness(node: Node) -> list[Query]:
-    """For words typed one after another, unquoted: a boost where they stand together, a smaller one
-    where they stand near."""
+    """For words typed one after another, unquoted: a tier for articles where they stand together, and
+    one for articles where they stand near, above those where they are scattered (BM25 orders within)."""
     loose = _loose_words(node)
     if loose is None or len(loose) < 2:
         return []
     words: list[str | tuple[int, str]] = [*loose]
     out = []
-    for name in ("title", "body"):
-        out.append(Query.boost_query(Query.phrase_query(store.SCHEMA, name, words), 2.0 * WEIGHTS[name]))
-        out.append(Query.boost_query(Query.phrase_query(store.SCHEMA, name, words, slop=NEAR_SLOP), WEIGHTS[name]))
+    for slop, tier in ((0, PHRASE_FIRST), (NEAR_SLOP, NEAR_FIRST)):
+        anywhere = Query.boolean_query([(Occur.Should, Query.phrase_query(store.SCHEMA, name, words, slop=slop))
+                                        for name in WEIGHTS])
+        out.append(Query.const_score_query(anywhere, tier))
     return out
 
 
