@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from archive.diff import compare
 from archive.extract.dates import VN
 from archive.models import Article, Extraction, Fetch, SearchDoc, Version
-from archive.search.engine import Filters, conditions, matching_articles
+from archive.search.engine import Filters, conditions, matching_ids
 
 FIELD_BITS = {"title": 1, "lead": 2, "body": 4, "authors": 8, "tags": 16, "published": 32, "section": 64}
 EVENTS = ("takedown", "return")
@@ -179,7 +179,7 @@ class Log:
         """The articles the query finds (None without a query): the search engine asked once."""
         if not self.filters.query:
             return None
-        return frozenset(self.session.scalars(matching_articles(self.session, self.filters.query)))
+        return frozenset(matching_ids(self.session, self.filters.query))
 
     def chosen(self, article_id: int) -> bool:
         return self.matches is None or article_id in self.matches

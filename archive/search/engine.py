@@ -33,6 +33,7 @@ WEIGHTS = {"title": 10.0, "lead": 5.0, "body": 1.0}
 # together standing together, then standing near (BM25 of a long query stays well under 10,000).
 EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
+RESCORE_WINDOW = 200  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
 PREFIX_TERMS = 50  # the commonest words a prefix stands for, highlighted in snippets
@@ -96,10 +97,17 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
     searcher = index_of(session).searcher()
     ordering: dict[str, Any] = {} if sort == "relevance" else {
         "order_by_field": "published", "order": Order.Desc if sort == "newest" else Order.Asc}
-    found = searcher.search(ranked_query(node, filters, exact), limit=limit, offset=offset, count=with_total,
-                            **ordering)
-    ids = store.article_ids(searcher, found.hits)
-    scores = [float(score) if sort == "relevance" else 0.0 for score, _ in found.hits]
+    nearness = _nearness(node) if node is not None and sort == "relevance" else []
+    if nearness and offset + limit <= RESCORE_WINDOW:
+        found = searcher.search(ranked_query(node, filters, exact), limit=RESCORE_WINDOW, count=with_total)
+        ids, scores = _rescored(searcher, store.article_ids(searcher, found.hits),
+                                [float(score) for score, _ in found.hits], nearness)
+        ids, scores = ids[offset:offset + limit], scores[offset:offset + limit]
+    else:
+        found = searcher.search(ranked_query(node, filters, exact), limit=limit, offset=offset,
+                                count=with_total, **ordering)
+        ids = store.article_ids(searcher, found.hits)
+        scores = [float(score) if sort == "relevance" else 0.0 for score, _ in found.hits]
     rows = {row.SearchDoc.article_id: row for row in session.execute(
         select(SearchDoc, Article.canonical_url, Extraction.fields["lead"].as_string().label("lead"),
                Extraction.fields["text"].as_string().label("text"))
@@ -128,9 +136,12 @@ def matching_articles(session: Session, query: str | None, filters: Filters = NO
     chosen = select(SearchDoc.article_id).where(*conditions(filters))
     if query is None:
         return chosen
-    node = parse(query)
-    ids = store.every_article(index_of(session).searcher(), matching_query(node, exact))
-    return chosen.where(SearchDoc.article_id.in_(id_set(session, ids)))
+    return chosen.where(SearchDoc.article_id.in_(id_set(session, matching_ids(session, query, exact))))
+
+
+def matching_ids(session: Session, query: str, exact: bool = False) -> list[int]:
+    """The ids of every article the query matches, from the index alone. Raises `QueryError`."""
+    return store.every_article(index_of(session).searcher(), matching_query(parse(query), exact))
 
 
 def id_set(session: Session, ids: list[int]) -> Any:
@@ -152,8 +163,25 @@ def ranked_query(node: Node | None, filters: Filters, exact: bool) -> Query:
     clauses.append((Occur.Must, _render(node, strict=exact)))
     if not exact and has_diacritics(node):
         clauses.append((Occur.Should, Query.const_score_query(_render(node, strict=True), EXACT_FIRST)))
-    clauses += [(Occur.Should, q) for q in _nearness(node)]
     return Query.boolean_query(clauses)
+
+
+def _rescored(searcher: tantivy.Searcher, ids: list[int], scores: list[float],
+              nearness: list[tuple[Query, float]]) -> tuple[list[int], list[float]]:
+    """The best RESCORE_WINDOW hits again, each raised by the tier of how near its words stand: checking
+    word positions only in those (as Elasticsearch's phrase rescoring does), never in every match."""
+    if not ids:
+        return ids, scores
+    window = Query.boolean_query([(Occur.Should, Query.term_query(store.SCHEMA, "article_id", i)) for i in ids])
+    tiers: dict[int, set[float]] = {a: set() for a in ids}
+    for query, tier in nearness:
+        found = searcher.search(Query.boolean_query([(Occur.Must, window), (Occur.Must, query)]),
+                                limit=len(ids), count=False)
+        for article_id in store.article_ids(searcher, found.hits):
+            tiers[article_id].add(tier)
+    raised = {a: sum(found) for a, found in tiers.items()}
+    ranked = sorted(zip(ids, scores, strict=True), key=lambda hit: -(hit[1] + raised[hit[0]]))
+    return [a for a, _ in ranked], [score + raised[a] for a, score in ranked]
 
 
 def matching_query(node: Node | None, exact: bool, filters: Filters = NO_FILTERS) -> Query:
@@ -208,19 +236,16 @@ def _field_query(term: Term, name: str, searcher: tantivy.Searcher | None = None
     return Query.phrase_query(store.SCHEMA, name, folded)
 
 
-def _nearness(node: Node) -> list[Query]:
-    """For words typed one after another, unquoted: a tier for articles where they stand together, and
-    one for articles where they stand near, above those where they are scattered (BM25 orders within)."""
+def _nearness(node: Node) -> list[tuple[Query, float]]:
+    """For words typed one after another, unquoted: the tier of articles where they stand together, and
+    that of articles where they stand near, each above those where they are scattered; one query per
+    field and tier (a union of phrase queries cannot skip to the documents it is asked about)."""
     loose = _loose_words(node)
     if loose is None or len(loose) < 2:
         return []
     words: list[str | tuple[int, str]] = [*loose]
-    out = []
-    for slop, tier in ((0, PHRASE_FIRST), (NEAR_SLOP, NEAR_FIRST)):
-        anywhere = Query.boolean_query([(Occur.Should, Query.phrase_query(store.SCHEMA, name, words, slop=slop))
-                                        for name in WEIGHTS])
-        out.append(Query.const_score_query(anywhere, tier))
-    return out
+    return [(Query.phrase_query(store.SCHEMA, name, words, slop=slop), tier)
+            for slop, tier in ((0, PHRASE_FIRST), (NEAR_SLOP, NEAR_FIRST)) for name in WEIGHTS]
 
 
 def _loose_words(node: Node) -> list[str] | None:

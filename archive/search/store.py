@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
 import threading
@@ -35,8 +36,11 @@ import tantivy
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from archive.database import ArchiveError
 from archive.models import Extraction, SearchDoc, SearchRemoval
 from archive.search.fold import MARKS
+
+log = logging.getLogger(__name__)
 
 SEARCH_DIR_ENV = "ARCHIVE_SEARCH_DIR"
 FORMAT = 2  # of the documents below; an index of another format is rebuilt
@@ -47,7 +51,7 @@ TEXTS = ("title", "lead", "body")
 KEYS = {"sections": "sections_key", "authors": "authors_key", "tags": "tags_key"}
 
 
-class SearchIndexError(Exception):
+class SearchIndexError(ArchiveError):
     """The index cannot be used; the message is one line that says what to do."""
 
 
@@ -119,6 +123,7 @@ class SearchIndex:
         self._index: tantivy.Index | None = None
         self._identity: str | None = None
         self._lock = threading.Lock()
+        self._background: threading.Event | None = None
 
     @property
     def index(self) -> tantivy.Index:
@@ -162,19 +167,49 @@ class SearchIndex:
                  on_article: Callable[[int], None] = lambda n: None, wait: bool = False) -> int:
         """Indexes every article changed since the watermark; the number indexed. Rebuilds an index that
         is missing, of another format or another archive. Returns 0 at once if another process holds the
-        writer, unless `wait`."""
+        writer of an index there is, unless `wait`."""
+        if self._background is not None and self.exists():
+            return 0  # a thread of this process follows the archive: a search reads what it committed
+        return self._catch_up(on_total, on_article, wait)
+
+    def _catch_up(self, on_total: Callable[[int], None] = lambda n: None,
+                  on_article: Callable[[int], None] = lambda n: None, wait: bool = False,
+                  stop: threading.Event | None = None) -> int:
         with self._lock:
             state = self.state()
             known = state is not None and self.exists() and state.format == FORMAT and state.archive == self._identity
             if known and state is not None and self._position()[1] < state.watermark:
                 return 0  # the usual case of a search: nothing new
             try:
-                with _writer_lock(self.path, wait):
-                    return self._fill(reset=not self.is_current(), on_total=on_total, on_article=on_article)
+                with _writer_lock(self.path, wait or not self.exists()):
+                    return self._fill(not self.is_current(), on_total, on_article, stop)
             except IndexBusy:
-                if wait or not self.exists():
-                    raise
-                return 0
+                return 0  # another process follows: it commits, and this one's reader reloads
+
+    @contextmanager
+    def following(self, interval: float = 1.0) -> Iterator[None]:
+        """A thread of this process keeps the index following the archive while in the block (what a
+        server wants: a search then never waits on indexing); searches meanwhile read what it commits."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while True:
+                try:
+                    self._catch_up(stop=stop)
+                except (SearchIndexError, OSError) as exc:
+                    log.warning("search index %s: %s", self.path, exc)
+                if stop.wait(interval):
+                    return
+
+        thread = threading.Thread(target=loop, name="search-index-follower", daemon=True)
+        self._background = stop
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self._background = None
 
     def rebuild(self, on_total: Callable[[int], None] = lambda n: None,
                 on_article: Callable[[int], None] = lambda n: None, wait: bool = True) -> int:
@@ -194,8 +229,7 @@ class SearchIndex:
                 with _writer_lock(self.path, wait=False):
                     while not stop.is_set():
                         with self._lock:
-                            done = self._fill(reset=not self.is_current(), on_total=lambda n: None,
-                                              on_article=lambda n: None)
+                            done = self._fill(not self.is_current(), lambda n: None, lambda n: None, stop)
                         if done:
                             on_batch(done)
                         stop.wait(interval)
@@ -204,7 +238,11 @@ class SearchIndex:
                 on_wait(f"{exc}: waiting for it")
                 stop.wait(max(interval, 5.0))
 
-    def _fill(self, reset: bool, on_total: Callable[[int], None], on_article: Callable[[int], None]) -> int:
+    def _fill(self, reset: bool, on_total: Callable[[int], None], on_article: Callable[[int], None],
+              stop: threading.Event | None = None) -> int:
+        """Indexes what changed since the watermark (everything, with `reset`), commits, then moves the
+        watermark. Set, `stop` ends it after the batch at hand, which is committed: the watermark then
+        stops at that batch's last stamp, whose rows the next catch-up reads again."""
         identity, _ = self._position()
         state = State(identity, 0) if reset else self.state()
         assert state is not None
@@ -215,34 +253,31 @@ class SearchIndex:
                 if stale.name not in ("writer.lock",) and stale.is_file():
                     stale.unlink()
             create(self.path)
-        writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
-        try:
-            with self.engine.connect() as conn:
-                watermark = _safe_watermark(conn)
-                removed = conn.scalars(select(SearchRemoval.article_id)
-                                      .where(SearchRemoval.stamp >= state.watermark)).all()
-                total = conn.scalar(select(func.count()).select_from(SearchDoc)
-                                    .where(SearchDoc.stamp >= state.watermark)) or 0
-                conn.rollback()
-            on_total(total)
+        with self.engine.connect() as conn:
+            watermark = _safe_watermark(conn)
+            removed = conn.scalars(select(SearchRemoval.article_id).where(SearchRemoval.stamp >= state.watermark)).all()
+            total = conn.scalar(select(func.count()).select_from(SearchDoc)
+                                .where(SearchDoc.stamp >= state.watermark)) or 0
+            conn.rollback()
+        on_total(total)
+        done = 0
+        if total or removed or reset:  # a writer merges segments when it opens: never one for nothing
+            writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
             for article_id in removed:
                 writer.delete_documents_by_query(_article(article_id))
-            done = 0
             for rows in _changed(self.engine, state.watermark):
                 for row in rows:
                     writer.delete_documents_by_query(_article(row.article_id))
                     writer.add_document(document(row))
                 done += len(rows)
                 on_article(len(rows))
-            if done or removed or reset:
-                writer.commit()
-                writer.wait_merging_threads()
-            else:
-                writer.rollback()
-        finally:
-            del writer
+                if stop is not None and stop.is_set():
+                    watermark = min(watermark, rows[-1].stamp)
+                    break
+            writer.commit()
+            writer.wait_merging_threads()
         self._save(State(identity, watermark))
-        if done or removed or reset:
+        if total or removed or reset:
             self.index.reload()
         return done
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from archive import __version__, changes
 from archive.database import Archive
 from archive.extract.dates import VN
 from archive.runs import COUNT_LABELS
+from archive.search import store
 from archive.search.engine import SORTS, Sort
 from archive.search.facets import Facets
 from archive.search.query import QueryError
@@ -112,8 +114,14 @@ def create_app(url: str | None = None) -> FastAPI:
     """The app over the archive at `url` (default: ARCHIVE_DB_URL, then the default file), opened read-only.
     Raises `ArchiveError` when there is no archive there."""
     archive = Archive(url, read_only=True)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        with store.for_engine(archive.engine, archive.url).following():
+            yield
+
     app = FastAPI(title="Diễn đàn Doanh nghiệp archive", version=__version__, docs_url=None, redoc_url=None,
-                  description="Search, articles, versions and diffs of the archive; read-only.")
+                  description="Search, articles, versions and diffs of the archive; read-only.", lifespan=lifespan)
     app.state.archive = archive
     counted: TtlCache[Facets] = TtlCache(seconds=60)
     tallied: TtlCache[views.Tally] = TtlCache(seconds=60)
@@ -153,6 +161,10 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
         return problem(request, 400, str(exc))
+
+    @app.exception_handler(store.SearchIndexError)
+    async def index_unusable(request: Request, exc: store.SearchIndexError) -> Response:
+        return problem(request, 503, str(exc))  # the operator's to fix; the rest of the site still works
 
     @app.exception_handler(changes.ChangeError)
     async def bad_change_filter(request: Request, exc: changes.ChangeError) -> Response:

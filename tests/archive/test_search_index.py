@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tantivy import Query
 
@@ -25,6 +26,7 @@ from archive.ingest import Ingestor
 from archive.models import SearchDoc
 from archive.search import store
 from archive.search.fold import words
+from archive.web.app import create_app
 from tests.archive.feed import ingest_all
 from tests.archive.index_answers import answers
 from tests.extract_eval import replica_rules
@@ -151,6 +153,8 @@ def test_a_missing_index_is_built_on_the_spot_and_a_damaged_one_names_the_fix(tm
     broken = CliRunner().invoke(cli, ["--db", url, "search", "doanh"])
     assert broken.exit_code == 1 and broken.output.count("\n") == 1, broken.output
     assert "archive index rebuild" in broken.output and "Traceback" not in broken.output
+    page = TestClient(create_app(url)).get("/api/search", params={"q": "doanh"})
+    assert page.status_code == 503 and "archive index rebuild" in page.json()["detail"]
     fixed = CliRunner().invoke(cli, ["--db", url, "index", "rebuild"])
     assert fixed.exit_code == 0 and "indexed 5 articles" in fixed.output, fixed.output
     again = CliRunner().invoke(cli, ["--db", url, "search", "doanh", "--format", "json"])
