@@ -47,6 +47,11 @@ DISK_FULL = ("database or disk is full", "no space left on device", "could not e
 RESERVE_BYTES = 256 * 1024  # ample for the last writes of a run: its record, a checkpoint's pages
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's message cut to its first line (a driver's carries the statement after it)."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
 def out_of_space(exc: BaseException) -> bool:
     """Whether a write to the archive failed for lack of space, on either database."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -162,7 +167,7 @@ class Archive:
         try:
             revision = current_revision(self.engine)
         except Exception as exc:  # a wrong password, a refused connection, a file that is not SQLite
-            raise ArchiveError(f"cannot open {self.safe_url}: {str(exc).splitlines()[0]}") from None
+            raise ArchiveError(f"cannot open {self.safe_url}: {first_line(exc)}") from None
         if revision is None and (self.read_only or not create):
             self.engine.dispose()
             raise ArchiveError(f"{self.safe_url} holds no archive yet: a crawl or `archive import` creates one")

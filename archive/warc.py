@@ -13,7 +13,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.database import ArchiveError
+from archive.database import ArchiveError, first_line
 from archive.records import FetchRecord
 from archive.vocab import FetchSource
 
@@ -50,7 +50,7 @@ def records(path: Path) -> Iterator[FetchRecord]:
                                   fetched_at=datetime.fromisoformat(date.replace("Z", "+00:00")),
                                   source=FetchSource.WARC)
         except (ArchiveLoadFailed, ValueError, OSError) as exc:
-            raise ArchiveError(f"{path}: not a readable WARC file ({str(exc).splitlines()[0]})") from None
+            raise ArchiveError(f"{path}: not a readable WARC file ({first_line(exc)})") from None
         if not seen and path.stat().st_size:
             raise ArchiveError(f"{path}: not a readable WARC file (no WARC record in it)")
 

@@ -18,7 +18,7 @@ from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from archive import runs
-from archive.database import Archive
+from archive.database import Archive, first_line
 from archive.vocab import RunKind, RunOutcome
 from crawler.frontier import COORDINATOR, ROLE, Cluster, merged
 from crawler.revisits import Reason
@@ -89,7 +89,7 @@ class RunRecordExtension:
             runs.finish(self.archive, run_id, outcome, counts)
         except Exception as exc:  # a full disk must not hide the outcome behind a traceback
             log.critical("run %s %s, but its record could not be written (%s): the next run marks it interrupted",
-                         run_id, outcome, str(exc).splitlines()[0])
+                         run_id, outcome, first_line(exc))
             self.archive.close()
             return
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("finish_reason", "problems"))

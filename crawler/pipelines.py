@@ -17,7 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.engine import make_url
 
-from archive.database import Archive, out_of_space
+from archive.database import Archive, first_line, out_of_space
 from archive.extract.model import FALLBACK_USED, NEEDS_BROWSER
 from archive.ingest import Ingestor
 from archive.parsers import load_parser
@@ -170,15 +170,15 @@ class ArchivePipeline:
         the disk has been full DDDN_STORAGE_FULL_STOP times, the crawl stops: fetching more is pointless."""
         item.body = None
         self.stats.inc_value(UNSTORED)
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         if self.stats.get_value(UNSTORED) == 1:
-            self.stats.set_value("dddn/unstored_first", f"{item.requested_url}: {first_line}")
+            self.stats.set_value("dddn/unstored_first", f"{item.requested_url}: {first}")
         if not out_of_space(exc):
-            log.error("could not store %s: %s", item.requested_url, first_line)
+            log.error("could not store %s: %s", item.requested_url, first)
             return
         self.stats.inc_value(NO_SPACE)
         if self.stats.get_value(NO_SPACE) == self.full_limit:
-            log.critical("no space left for the archive (%s): stopping the crawl", first_line)
+            log.critical("no space left for the archive (%s): stopping the crawl", first)
             assert self.crawler.engine is not None
             # not awaited: closing waits for the items in flight, this one among them
             self.closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=NO_SPACE_REASON))

@@ -23,6 +23,7 @@ from tantivy import Occur, Order, Query
 from archive.models import Article, Extraction, SearchDoc
 from archive.search import store
 from archive.search.fold import exact, fold
+from archive.search.index import key_value
 from archive.search.query import And, Node, Not, Or, Term, has_diacritics, parse, positive_terms
 from archive.vocab import ArticleStatus
 
@@ -172,7 +173,7 @@ def _rescored(searcher: tantivy.Searcher, ids: list[int], scores: list[float],
     word positions only in those (as Elasticsearch's phrase rescoring does), never in every match."""
     if not ids:
         return ids, scores
-    window = Query.boolean_query([(Occur.Should, Query.term_query(store.SCHEMA, "article_id", i)) for i in ids])
+    window = Query.boolean_query([(Occur.Should, store.article_query(i)) for i in ids])
     tiers: dict[int, set[float]] = {a: set() for a in ids}
     for query, tier in nearness:
         found = searcher.search(Query.boolean_query([(Occur.Must, window), (Occur.Must, query)]),
@@ -262,7 +263,7 @@ def filter_queries(filters: Filters) -> list[Query]:
     out = []
     for name, value in (("sections", filters.section), ("authors", filters.author), ("tags", filters.tag)):
         if value:
-            out.append(Query.term_query(store.SCHEMA, name, " ".join(fold(value).split())))
+            out.append(Query.term_query(store.SCHEMA, name, key_value(value)))
     if filters.since or filters.until:
         out.append(Query.range_query(
             store.SCHEMA, "published", tantivy.FieldType.Integer,
@@ -281,7 +282,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     for column, value in ((SearchDoc.sections_key, filters.section), (SearchDoc.authors_key, filters.author),
                           (SearchDoc.tags_key, filters.tag)):
         if value:
-            key = " ".join(fold(value).split()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            key = key_value(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             out.append(column.like(f"%|{key}|%", escape="\\"))
     if filters.since:
         out.append(SearchDoc.published >= filters.since)

@@ -177,4 +177,14 @@ def _doc_values(fields: dict[str, Any]) -> dict[str, Any]:
 
 def key(values: list[str]) -> str:
     """Folded values between bars, for filters that match a whole value: "|kinh te|doanh nghiep|"."""
-    return "|" + "|".join(" ".join(fold(v).split()) for v in values) + "|"
+    return "|" + "|".join(key_value(v) for v in values) + "|"
+
+
+def key_value(value: str) -> str:
+    """A section, author or tag as filters match it: folded, its blanks made one space."""
+    return " ".join(fold(value).split())
+
+
+def key_values(key: str) -> list[str]:
+    """The values of a `key`."""
+    return [value for value in key.strip("|").split("|") if value]

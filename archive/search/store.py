@@ -30,15 +30,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
-from zoneinfo import ZoneInfo
 
 import tantivy
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from archive.database import ArchiveError
+from archive.database import ArchiveError, first_line
+from archive.extract.dates import VN
 from archive.models import Extraction, SearchDoc, SearchRemoval
 from archive.search.fold import MARKS
+from archive.search.index import key_values
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ SEARCH_DIR_ENV = "ARCHIVE_SEARCH_DIR"
 FORMAT = 2  # of the documents below; an index of another format is rebuilt
 HEAP_BYTES = 64_000_000
 BATCH = 2000
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TEXTS = ("title", "lead", "body")
 KEYS = {"sections": "sections_key", "authors": "authors_key", "tags": "tags_key"}
 
@@ -131,7 +131,7 @@ class SearchIndex:
             try:
                 self._index = open_index(self.path)
             except (ValueError, OSError) as exc:
-                raise SearchIndexError(f"the search index at {self.path} cannot be read ({_first_line(exc)}): "
+                raise SearchIndexError(f"the search index at {self.path} cannot be read ({first_line(exc)}): "
                                        "run `archive index rebuild`") from None
             self._index.config_reader("OnCommit")
         return self._index
@@ -154,14 +154,15 @@ class SearchIndex:
             self._identity = _identity(self.engine)
         return self._identity, _latest_stamp(self.engine)
 
-    def is_current(self) -> bool:
-        """Whether the index may be read as it is: made for this archive in this format, and not ahead of it
-        (an archive restored from an older backup)."""
+    def _standing(self) -> tuple[State | None, int]:
+        """The index's state, if it may be read as it is (made for this archive in this format, and not
+        ahead of it: an archive restored from an older backup), else None; and the archive's latest stamp."""
         state = self.state()
-        if not self.exists() or state is None or state.format != FORMAT:
-            return False
         identity, latest = self._position()
-        return state.archive == identity and state.watermark <= latest + 1
+        if (not self.exists() or state is None or state.format != FORMAT or state.archive != identity
+                or state.watermark > latest + 1):
+            return None, latest
+        return state, latest
 
     def catch_up(self, on_total: Callable[[int], None] = lambda n: None,
                  on_article: Callable[[int], None] = lambda n: None, wait: bool = False) -> int:
@@ -176,13 +177,12 @@ class SearchIndex:
                   on_article: Callable[[int], None] = lambda n: None, wait: bool = False,
                   stop: threading.Event | None = None) -> int:
         with self._lock:
-            state = self.state()
-            known = state is not None and self.exists() and state.format == FORMAT and state.archive == self._identity
-            if known and state is not None and self._position()[1] < state.watermark:
+            state, latest = self._standing()
+            if state is not None and latest < state.watermark:
                 return 0  # the usual case of a search: nothing new
             try:
                 with _writer_lock(self.path, wait or not self.exists()):
-                    return self._fill(not self.is_current(), on_total, on_article, stop)
+                    return self._fill(on_total, on_article, stop)
             except IndexBusy:
                 return 0  # another process follows: it commits, and this one's reader reloads
 
@@ -216,7 +216,7 @@ class SearchIndex:
         """The index afresh from the archive; raises `IndexBusy` if another process writes it, unless
         `wait`."""
         with self._lock, _writer_lock(self.path, wait):
-            return self._fill(reset=True, on_total=on_total, on_article=on_article)
+            return self._fill(on_total, on_article, reset=True)
 
     def follow(self, stop: threading.Event, interval: float = 1.0,
                on_batch: Callable[[int], None] = lambda n: None, on_wait: Callable[[str], None] = lambda m: None
@@ -229,7 +229,7 @@ class SearchIndex:
                 with _writer_lock(self.path, wait=False):
                     while not stop.is_set():
                         with self._lock:
-                            done = self._fill(not self.is_current(), lambda n: None, lambda n: None, stop)
+                            done = self._fill(lambda n: None, lambda n: None, stop)
                         if done:
                             on_batch(done)
                         stop.wait(interval)
@@ -238,19 +238,21 @@ class SearchIndex:
                 on_wait(f"{exc}: waiting for it")
                 stop.wait(max(interval, 5.0))
 
-    def _fill(self, reset: bool, on_total: Callable[[int], None], on_article: Callable[[int], None],
-              stop: threading.Event | None = None) -> int:
-        """Indexes what changed since the watermark (everything, with `reset`), commits, then moves the
-        watermark. Set, `stop` ends it after the batch at hand, which is committed: the watermark then
-        stops at that batch's last stamp, whose rows the next catch-up reads again."""
+    def _fill(self, on_total: Callable[[int], None], on_article: Callable[[int], None],
+              stop: threading.Event | None = None, reset: bool = False) -> int:
+        """Indexes what changed since the watermark, commits, then moves the watermark; everything afresh
+        with `reset`, or when the index may not be read as it is. Set, `stop` ends it after the batch at
+        hand, which is committed: the watermark then stops at that batch's last stamp, whose rows the
+        next catch-up reads again. Call it holding the writer."""
         identity, _ = self._position()
-        state = State(identity, 0) if reset else self.state()
-        assert state is not None
+        standing, _ = self._standing()
+        reset = reset or standing is None
+        state = State(identity, 0) if reset or standing is None else standing
         if reset:
             self._index = None
             self.path.mkdir(parents=True, exist_ok=True)
             for stale in self.path.iterdir():
-                if stale.name not in ("writer.lock",) and stale.is_file():
+                if stale.name != "writer.lock" and stale.is_file():
                     stale.unlink()
             create(self.path)
         with self.engine.connect() as conn:
@@ -264,10 +266,10 @@ class SearchIndex:
         if total or removed or reset:  # a writer merges segments when it opens: never one for nothing
             writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
             for article_id in removed:
-                writer.delete_documents_by_query(_article(article_id))
+                writer.delete_documents_by_query(article_query(article_id))
             for rows in _changed(self.engine, state.watermark):
                 for row in rows:
-                    writer.delete_documents_by_query(_article(row.article_id))
+                    writer.delete_documents_by_query(article_query(row.article_id))
                     writer.add_document(document(row))
                 done += len(rows)
                 on_article(len(rows))
@@ -338,7 +340,7 @@ def _changed(engine: Engine, watermark: int) -> Iterator[Sequence[Any]]:
         after = (rows[-1].stamp, rows[-1].article_id)
 
 
-def _article(article_id: int) -> tantivy.Query:
+def article_query(article_id: int) -> tantivy.Query:
     # A query, not a term: the bindings make an integer term signed, which never matches an unsigned field.
     return tantivy.Query.term_query(SCHEMA, "article_id", article_id)
 
@@ -374,9 +376,8 @@ def document(row: Any) -> tantivy.Document:
     doc.add_text("template", row.template)
     doc.add_text("section", row.section or "—")
     for name, column in KEYS.items():
-        for value in getattr(row, column).strip("|").split("|"):
-            if value:
-                doc.add_text(name, value)
+        for value in key_values(getattr(row, column)):
+            doc.add_text(name, value)
     if row.published is not None:
         published: datetime = row.published
         doc.add_integer("published", int(published.timestamp()))
@@ -403,10 +404,6 @@ def _writer_lock(path: Path, wait: bool) -> Iterator[None]:
         yield
     finally:
         handle.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 _OPEN: dict[tuple[str, str], SearchIndex] = {}

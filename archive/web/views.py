@@ -17,7 +17,8 @@ from archive.diff import TEXT_FIELDS, compare, side_by_side
 from archive.extract.dates import VN
 from archive.models import Article, Extraction, Version
 from archive.runs import summarize
-from archive.search.engine import Filters, Sort, index_of, render_snippet
+from archive.search import store
+from archive.search.engine import Filters, Sort, render_snippet
 from archive.search.engine import search as run_search
 from archive.search.facets import Facets, facets
 from archive.vocab import ArticleStatus
@@ -76,7 +77,7 @@ def search(session: Session, params: SearchParams, counted: TtlCache[Facets] | N
     query = params.q.strip() or None
     found = run_search(session, query, params.filters, params.sort, params.per_page,
                        (params.page - 1) * params.per_page, params.exact, with_total=False)
-    state = index_of(session).state()  # a new index commit is new counts
+    state = store.for_engine(session.get_bind().engine).state()  # a new index commit is new counts
     key = (query, params.filters, params.exact, state.watermark if state else 0)
     spread = (counted.get(key, lambda: facets(session, query, params.filters, params.exact)) if counted
               else facets(session, query, params.filters, params.exact))
