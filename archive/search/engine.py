@@ -36,6 +36,7 @@ EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
 RESCORE_WINDOW = 200  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
+SNIPPET_CHARS = 200  # the passage around a phrase that a snippet is cut from
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
 PREFIX_TERMS = 50  # the commonest words a prefix stands for, highlighted in snippets
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # around each match in a snippet; each output format renders them
@@ -296,42 +297,77 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 class Snippets:
-    """Snippets for one query: about SNIPPET_BYTES of a text where the query's terms score best together
-    (Tantivy's snippet generator, which reads the text with the index's own folding), each match between
-    MARK_OPEN and MARK_CLOSE in the text's own spelling however the query was typed; the text's first
-    words when nothing in it matches (a match in the title only) or without a query."""
+    """Snippets for one query: about SNIPPET_BYTES of a text, each match between MARK_OPEN and MARK_CLOSE in
+    the text's own spelling however the query was typed. The passage is the first occurrence of the
+    query's phrase (a quoted one, longest first, or the words typed together) when the text has it;
+    otherwise where the query's terms score best together (Tantivy's snippet generator, which reads the
+    text with the index's own folding). A text in which nothing matches (a match in the title only), or
+    any text without a query, shows its first words."""
 
     def __init__(self, searcher: tantivy.Searcher, node: Node | None) -> None:
         self.generator: tantivy.SnippetGenerator | None = None
+        self.phrases: list[re.Pattern[str]] = []
         terms = [] if node is None else [_field_query(t, "body", searcher) for t in positive_terms(node)]
-        if terms:
+        if node is not None and terms:
             self.generator = tantivy.SnippetGenerator.create(
                 searcher, Query.boolean_query([(Occur.Should, t) for t in terms]), store.SCHEMA, "body")
             self.generator.set_max_num_chars(SNIPPET_BYTES)
+            quoted = sorted((t for t in positive_terms(node) if len(t.words) > 1), key=lambda t: -len(t.words))
+            loose = _loose_words(node)
+            phrases = [t.words for t in quoted] + ([tuple(loose)] if loose and len(loose) > 1 else [])
+            self.phrases = [re.compile(r"(?<!\w)" + r"\W+".join(re.escape(fold(w)) for w in words) + r"(?!\w)")
+                            for words in phrases]
 
     def __call__(self, body: str) -> str:
         body = store.composed(body)
         if self.generator is not None:
+            start, end, phrase = self._passage(body)
+            passage = body[start:end]
             doc = tantivy.Document()
-            doc.add_text("body", body)
+            doc.add_text("body", passage)
             found = self.generator.snippet_from_doc(doc)
             if marks := found.highlighted():
                 fragment, where = found.fragment().encode(), found.fragment_range()
                 spans: list[tuple[int, int]] = []  # byte ranges within the fragment
-                for mark in marks:  # words marked one by one: a phrase, or words side by side, is one mark
-                    if spans and not fragment[spans[-1][1]:mark.start].strip():
-                        spans[-1] = (spans[-1][0], mark.end)
-                    else:
+                if phrase:  # one mark, whatever punctuation stands between its words
+                    a = max(0, len(passage[:phrase[0]].encode()) - where.start)
+                    b = min(len(fragment), len(passage[:phrase[1]].encode()) - where.start)
+                    spans += [(a, b)] if a < b else []
+                for mark in marks:
+                    if not any(a <= mark.start < b for a, b in spans):
                         spans.append((mark.start, mark.end))
+                merged: list[tuple[int, int]] = []
+                for a, b in sorted(spans):  # words marked one by one: words side by side are one mark
+                    if merged and not fragment[merged[-1][1]:a].strip():
+                        merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+                    else:
+                        merged.append((a, b))
                 out, at = [], 0
-                for start, end in spans:
-                    out += [fragment[at:start], MARK_OPEN.encode(), fragment[start:end], MARK_CLOSE.encode()]
-                    at = end
+                for a, b in merged:
+                    out += [fragment[at:a], MARK_OPEN.encode(), fragment[a:b], MARK_CLOSE.encode()]
+                    at = b
                 out.append(fragment[at:])
                 text_ = " ".join(b"".join(out).decode().split())
-                return ("… " if where.start > 0 else "") + text_ + (" …" if where.end < len(body.encode()) else "")
+                before = start > 0 or where.start > 0
+                after = end < len(body) or where.end < len(passage.encode())
+                return ("… " if before else "") + text_ + (" …" if after else "")
         words = body.split()
         return " ".join(words[:SNIPPET_WORDS]) + (" …" if len(words) > SNIPPET_WORDS else "")
+
+    def _passage(self, body: str) -> tuple[int, int, tuple[int, int] | None]:
+        """The characters of `body` the snippet is cut from, and where in them the phrase stands: about
+        SNIPPET_CHARS around the first phrase found, a third of the way in; else the whole body."""
+        if self.phrases:
+            folded = fold(body)
+            if len(folded) == len(body):  # folding kept every character's place, so offsets carry over
+                for phrase in self.phrases:
+                    if found := phrase.search(folded):
+                        room = max(0, SNIPPET_CHARS - (found.end() - found.start()))
+                        start = body.rfind(" ", 0, max(0, found.start() - room // 3)) + 1
+                        end = body.find(" ", max(found.end(), start + SNIPPET_CHARS))
+                        end = len(body) if end < 0 else end
+                        return start, end, (found.start() - start, found.end() - start)
+        return 0, len(body), None
 
 
 def render_snippet(value: str, open_: str, close: str) -> str:

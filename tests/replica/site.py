@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from . import vocab
+from . import names, prose, vocab
 
 VN = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 DEFAULT_NOW = datetime(2026, 6, 1, 9, 0, tzinfo=VN)
@@ -281,27 +281,56 @@ def _slots(template: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
-def _fill(template: str, rng: random.Random) -> str:
-    """A template with its slots drawn from the vocabulary; only the slots it has cost a draw."""
+def _fill(template: str, rng: random.Random, cast: names.Cast | None = None) -> str:
+    """A template with its slots drawn from the vocabulary; only the slots it has cost a draw. Names come
+    from the article's cast when there is one, so that an article keeps naming whom it is about."""
     values: dict[str, object] = {}
     for slot in _slots(template):
         if slot in values:
             continue
         if slot in ("person", "short"):
-            person = rng.choice(vocab.AUTHORS)
-            values.update(person=person, short=person.split()[0])
+            person = rng.choice(cast.people) if cast else names.zipf(names.people(), rng)
+            values.update(person=person, short=person.split()[-1])
         elif slot in ("topic", "topic_cap"):
-            topic = rng.choice(vocab.TOPICS)
+            topic = rng.choice(cast.topics) if cast and rng.random() < 0.7 else names.zipf(names.topics(), rng)
             values.update(topic=topic, topic_cap=topic[:1].upper() + topic[1:])
+        elif slot == "company" and cast:
+            values[slot] = rng.choice(cast.companies)
+        elif slot == "place" and cast:
+            values[slot] = cast.place
         else:
             values[slot] = _SLOT_DRAWS[slot](rng)
     return template.format(**values)
 
 
+def _sentence(rng: random.Random, seed: int, article_id: int) -> str:
+    """Mostly composed from clauses in the article's style; now and then a stock sentence of the newsroom."""
+    template = (prose.template(rng, prose.style(seed, article_id)) if rng.random() < 0.85
+                else rng.choice(vocab.SENTENCE_TEMPLATES))
+    return _fill(template, rng, names.cast(seed, article_id))
+
+
 _SLOT_DRAWS: dict[str, Callable[[random.Random], object]] = {
     "province": lambda rng: rng.choice(vocab.PROVINCES),
     "org": lambda rng: rng.choice(vocab.ORGS),
+    "company": lambda rng: names.zipf(names.companies(), rng),
+    "company2": lambda rng: names.zipf(names.companies(), rng),
+    "place": lambda rng: names.zipf(names.places(), rng),
+    "brand": lambda rng: names.zipf(names.brands(), rng),
+    "trade": lambda rng: rng.choice(names.TRADES),
+    "sector": lambda rng: rng.choice(names.TRADES).lower(),
+    "months": lambda rng: rng.randint(2, 11),
+    "rate": lambda rng: f"{rng.randint(4, 11)},{rng.randint(0, 9)}",
+    "product": lambda rng: names.zipf(names.PRODUCTS, rng),
+    "country": lambda rng: names.zipf(prose.COUNTRIES, rng),
+    "cert": lambda rng: rng.choice(prose.CERTIFICATES),
+    "province2": lambda rng: rng.choice(vocab.PROVINCES),
     "year": lambda rng: rng.randint(2019, 2026),
+    "future": lambda rng: rng.randint(2027, 2035),
+    "month": lambda rng: rng.randint(1, 12),
+    "day": lambda rng: rng.randint(1, 28),
+    "decree": lambda rng: rng.randint(10, 180),
+    "quarter": lambda rng: rng.choice(("I", "II", "III", "IV")),
     "num": lambda rng: f"{rng.randint(2, 980):,}".replace(",", "."),
     "num2": lambda rng: rng.randint(12, 4800),
     "pct": lambda rng: f"{rng.randint(3, 140)},{rng.randint(0, 9)}",
@@ -330,6 +359,7 @@ def _base_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
     if meta.kind == "seed":
         return _seed_content(site, meta)
     rng = random.Random(f"content:{site.seed}:{meta.id}")
+    cast = names.cast(site.seed, meta.id)
     title, lead = base_title(site.seed, meta.id), base_lead(site.seed, meta.id)
     seed_sents = vocab.seed_sentences()
     blocks: list[dict[str, Any]] = []
@@ -343,33 +373,33 @@ def _base_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
     for b in range(n_blocks):
         roll = rng.random()
         if b > 1 and roll < 0.10:
-            blocks.append({"type": "h2", "text": _fill(rng.choice(vocab.HEADING_TEMPLATES), rng)})
+            blocks.append({"type": "h2", "text": _fill(rng.choice(vocab.HEADING_TEMPLATES), rng, cast)})
         elif b > 1 and roll < 0.22:
             caption, alt = rng.choice(vocab.CAPTION_TEMPLATES)
             crng = random.Random(f"fig:{site.seed}:{meta.id}:{b}")
             day = meta.published
             blocks.append({
-                "type": "figure", "caption": _fill(caption, crng), "alt": _fill(alt, crng),
+                "type": "figure", "caption": _fill(caption, crng, cast), "alt": _fill(alt, crng, cast),
                 "src": f"https://dddn.1cdn.vn/{day:%Y/%m/%d}/{meta.slug or 'anh'}-{b}.jpg",
             })
         elif b > 2 and roll < 0.27:
-            blocks.append({"type": "quote", "text": _fill(rng.choice(vocab.QUOTE_TEMPLATES), rng)})
+            blocks.append({"type": "quote", "text": _fill(rng.choice(vocab.QUOTE_TEMPLATES), rng, cast)})
         elif b > 2 and roll < 0.31:
             items = rng.sample(vocab.LIST_TEMPLATES, rng.randint(2, 4))
-            blocks.append({"type": "list", "items": [_fill(i, rng) for i in items]})
+            blocks.append({"type": "list", "items": [_fill(i, rng, cast) for i in items]})
         elif b > 2 and roll < 0.33:
             rows = [["Chỉ tiêu", "Năm trước", "Năm nay"]] + [
                 [rng.choice(vocab.TOPICS).capitalize(), f"{rng.randint(10, 999)}", f"{rng.randint(10, 999)}"]
                 for _ in range(rng.randint(2, 4))]
             blocks.append({"type": "table", "rows": rows})
         else:
-            sents = [_fill(rng.choice(vocab.SENTENCE_TEMPLATES), rng) for _ in range(rng.randint(2, 4))]
-            if rng.random() < 0.3:
+            sents = [_sentence(rng, site.seed, meta.id) for _ in range(rng.randint(2, 4))]
+            if rng.random() < 0.1:
                 sents.insert(rng.randint(0, len(sents)), rng.choice(seed_sents))
             blocks.append({"type": "p", "text": " ".join(sents)})
     box = random.Random(f"factbox:{site.seed}:{meta.id}")  # its own stream: the rest of the article stays put
     if meta.kind == "normal" and box.random() < 0.3:
-        paragraphs = [_fill(t, box) for t in box.sample(vocab.FACTBOX_TEMPLATES, box.randint(1, 2))]
+        paragraphs = [_fill(t, box, cast) for t in box.sample(vocab.FACTBOX_TEMPLATES, box.randint(1, 2))]
         blocks.insert(min(4, len(blocks)), {"type": "box", "paragraphs": paragraphs})
     authors = [rng.choice(vocab.AUTHORS)] + ([rng.choice(vocab.AUTHORS)] if rng.random() < 0.1 else [])
     tags = rng.sample(vocab.TAGS, rng.randint(2, 5))
@@ -409,13 +439,13 @@ def _seed_content(site: Site, meta: ArticleMeta) -> dict[str, Any]:
 
 
 def base_title(seed: int, article_id: int) -> str:
-    rng = random.Random(f"title:{seed}:{article_id}")
-    return _fill(rng.choice(vocab.TITLE_TEMPLATES), rng)
+    rng, cast = random.Random(f"title:{seed}:{article_id}"), names.cast(seed, article_id)
+    return _fill(rng.choice(vocab.TITLE_TEMPLATES), rng, cast)
 
 
 def base_lead(seed: int, article_id: int) -> str:
     rng = random.Random(f"lead:{seed}:{article_id}")
-    return " ".join(_fill(rng.choice(vocab.SENTENCE_TEMPLATES), rng) for _ in range(rng.randint(1, 2)))
+    return " ".join(_sentence(rng, seed, article_id) for _ in range(rng.randint(1, 2)))
 
 
 @lru_cache(maxsize=65536)
@@ -434,7 +464,7 @@ def headline_of(site: Site, meta: ArticleMeta, version: int) -> tuple[str, str]:
 
 def _edited_lead(site: Site, meta: ArticleMeta, n: int) -> str:
     erng = random.Random(f"edit:{site.seed}:{meta.id}:{n}:lead")
-    return " ".join(_fill(erng.choice(vocab.SENTENCE_TEMPLATES), erng) for _ in range(2))
+    return " ".join(_sentence(erng, site.seed, meta.id) for _ in range(2))
 
 
 def _title_of(site: Site, meta: ArticleMeta) -> str:
@@ -450,7 +480,7 @@ def content_of(site: Site, meta: ArticleMeta, version: int) -> dict[str, Any]:
     for n, (_, kind) in enumerate(meta.edits[:version]):
         erng = random.Random(f"edit:{site.seed}:{meta.id}:{n}")
         if kind == "paragraph":
-            sents = [_fill(erng.choice(vocab.SENTENCE_TEMPLATES), erng) for _ in range(3)]
+            sents = [_sentence(erng, site.seed, meta.id) for _ in range(3)]
             content["blocks"].append({"type": "p", "text": " ".join(sents)})
         elif kind == "correction":
             content["blocks"].append({"type": "p", "text": _fill(vocab.CORRECTION_NOTE, erng)})

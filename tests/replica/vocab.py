@@ -132,6 +132,12 @@ TITLE_TEMPLATES = [
     "{person}: \"Doanh nghiệp cần chủ động với {topic}\"",
     "Phát triển {topic}: Bài học từ {province}",
     "Tăng tốc {topic}, {province} đặt mục tiêu tăng trưởng {pct}%",
+    "{company} đầu tư {num} tỷ đồng vào {topic} tại {province}",
+    "{company}: Lợi nhuận quý {quarter} tăng {pct}% nhờ {topic}",
+    "Ông {person} làm Chủ tịch {company}",
+    "{place} ({province}) hút vốn vào {topic}",
+    "{person}, người đưa {topic} về {place}",
+    "{company} bị xử phạt {num} triệu đồng vì vi phạm về {topic}",
 ]
 
 SENTENCE_TEMPLATES = [
@@ -159,6 +165,14 @@ SENTENCE_TEMPLATES = [
     "Giới phân tích dự báo trong quý tới, nhu cầu vốn cho {topic} sẽ tiếp tục tăng mạnh.",
     "Người dân và doanh nghiệp được hưởng lợi trực tiếp từ việc đơn giản hóa quy trình, giảm chi phí đi lại.",
     "Đáng chú ý, nhiều dự án trọng điểm đã được khởi công, tạo việc làm cho hàng nghìn lao động địa phương.",
+    "Theo ông {person}, Tổng giám đốc {company}, doanh nghiệp đã dành {num} tỷ đồng cho {topic} trong năm {year}.",
+    "Nhà máy của {company} tại {place}, {province} hiện tạo việc làm cho {num2} lao động.",
+    "Quý {quarter}/{year}, {company} ghi nhận doanh thu {num} tỷ đồng, lợi nhuận sau thuế tăng {pct}%.",
+    "Bà {person}, Giám đốc {company}, chia sẻ: thị trường {topic} đang phục hồi rõ rệt.",
+    "Tại {place}, nhiều hộ dân đã liên kết với {company} để phát triển {topic}.",
+    "Dự án của {company} ở {place} có tổng vốn {num} tỷ đồng, dự kiến hoàn thành trong năm {year}.",
+    "Ông {person}, Chủ tịch UBND {place}, cho biết địa phương đã bố trí {num} ha đất cho {topic}.",
+    "Trước đó, {company} đã ký kết hợp tác với {company2} về {topic}.",
 ]
 
 QUOTE_TEMPLATES = [
@@ -184,6 +198,7 @@ LIST_TEMPLATES = [
 CAPTION_TEMPLATES = [
     ("Lãnh đạo {org} trao bằng khen cho các tổ chức, đơn vị hoàn thành xuất sắc nhiệm vụ", "Lãnh đạo"),
     ("Ông {person}, đại diện {org} phát biểu tại hội nghị", "Ông {short}"),
+    ("Sản phẩm của {company} tại {place}", "Sản phẩm"),
     ("Toàn cảnh hội nghị về {topic} tại {province}", "Toàn cảnh"),
     ("{province} báo cáo về kết quả công tác {topic}", "{province}"),
     ("Doanh nghiệp giới thiệu sản phẩm tại triển lãm {topic}", "Triển lãm"),
