@@ -452,7 +452,8 @@ def search_cmd(ctx: click.Context, query: str, section: str | None, since: datet
 
 def print_hits(results: Results, query: str) -> None:
     console = Console()
-    table = Table(title=("1 article matches" if results.total == 1 else f"{results.total:,} articles match") + f" {query!r}", title_justify="left", show_lines=True)
+    matches = "1 article matches" if results.total == 1 else f"{results.total:,} articles match"
+    table = Table(title=f"{matches} {query!r}", title_justify="left", show_lines=True)
     for column in ("id", "published (ICT)", "title and snippet", "section", "author", "score"):
         table.add_column(column, overflow="fold")
     for hit in results.hits:
