@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-import lxml.html
 from lxml import etree
 
 from archive.extract import noise
 from archive.extract.decode import NotHtml, decode_html
 from archive.extract.detect import detect, triage
 from archive.extract.fingerprint import fingerprint
+from archive.extract.html import parse as parse_html
 from archive.extract.model import (
     EMPTY_BODY,
     NO_DATE,
@@ -40,7 +40,7 @@ def extract(body: bytes | str, url: str, headers: Mapping[str, str] | None = Non
     flags: list[str] = []
     try:
         text, truncated = (body, False) if isinstance(body, str) else decode_html(body, headers)
-        doc = lxml.html.document_fromstring(text) if text.strip() else None
+        doc = parse_html(text) if text.strip() else None
     except (NotHtml, etree.ParserError, ValueError):
         doc, truncated, flags = None, False, [NOT_HTML]
     if truncated:

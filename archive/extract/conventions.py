@@ -9,19 +9,29 @@ never read as the article's.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from archive.extract import dates
-from archive.extract.html import clean, select, text_of
+from archive.extract.html import class_rank, clean, having_class, select, text_of
 
-AUTHOR_SELECTORS = (
-    "[itemprop=author] [itemprop=name]", "[itemprop=author]", "[rel=author]", "a[class*=author]",
-    "[class*=author] [class*=name]", "[class*=author] a", ".byline", "[class*=tacgia]", "[class*=tac-gia]",
-    "[class*=nguoi-viet]", "[class*=author]",
-)
+# Where a byline is, best first, as CSS: [itemprop=author] [itemprop=name], [itemprop=author], [rel=author],
+# a[class*=author], [class*=author] [class*=name], [class*=author] a, .byline, [class*=tacgia],
+# [class*=tac-gia], [class*=nguoi-viet], [class*=author]. Eleven selectors walk the page eleven times; the
+# holders (the first part of each) and what stands inside them are found in two walks, and ranked in
+# Python (`_author_rank`).
+AUTHOR_CLASSES = ("author", "byline", "tacgia", "tac-gia", "nguoi-viet")
+LATE_AUTHOR_CLASSES = ("tacgia", "tac-gia", "nguoi-viet", "author")
+BYLINE_BOX_CLASSES = ("author", "byline", "tacgia", "tac-gia")
+_HOLDER = "@itemprop = 'author' or @rel = 'author' or (@class and ({}))".format(
+    " or ".join(f"contains(@class, '{c}')" for c in AUTHOR_CLASSES))
+_AUTHOR_CANDIDATES = etree.XPath(
+    f"descendant-or-self::*[{_HOLDER}]"
+    f" | descendant-or-self::*[@itemprop = 'author' or (@class and contains(@class, 'author'))]"
+    f"/descendant::*[@itemprop = 'name' or local-name() = 'a' or (@class and contains(@class, 'name'))]")
 AUTHOR_LABEL = re.compile(r"^(?:Tác giả|Bài(?: và ảnh)?|Người viết|Phóng viên|Ảnh|(?:Đăng |Viết )?bởi|By|Written by)"
                           r"\s*:?\s*", re.I)
 SOURCE_LINE = re.compile(r"^Theo\s", re.I)  # "Theo VnExpress": where a story came from, not who wrote it
@@ -29,7 +39,7 @@ MAX_BYLINE = 80
 SHARE_LINK = re.compile(r"share|sharer|zalo\.me|twitter\.com/intent|mailto:|javascript:", re.I)
 BYLINE_CLASS = re.compile(r"author|byline|tacgia|tac-gia|nguoi-viet", re.I)
 
-TAG_CONTAINERS = ("[class*=tag]", "[class*=keyword]", "[class*=tu-khoa]", "[class*=tukhoa]")
+TAG_CLASSES = ("tag", "keyword", "tu-khoa", "tukhoa")  # of a tag block, best first
 TAG_LABEL = re.compile(r"^(?:Tags?|Từ khóa|Từ khoá|Keywords?)\s*:?$", re.I)
 LABEL_INITIALS = "TtKk"
 TAG_HREF = re.compile(r"/tags?/|-ptag\.html|[?&](?:q|keyword|tag)=|/tim-kiem|/search", re.I)
@@ -39,11 +49,13 @@ BREADCRUMB_SELECTORS = ("[class*=breadcrumb] a", "[itemtype*=BreadcrumbList] a")
 HOME_CRUMBS = {"trang chủ", "home", "diễn đàn doanh nghiệp"}
 TRAIL_GAP = re.compile(r"^\s*[/»>›]\s*$")  # what stands between two links of a trail written as plain text
 MAX_TRAIL = 5  # sections a trail names at most: a longer row of links is a menu
-DATE_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=meta]",
-                  "[class*=publish]", "[class*=ngay]")
+# A date line, best first, as CSS: time, [itemprop=datePublished], [class*=date], [class*=time],
+# [class*=meta], [class*=publish], [class*=ngay]; found in two walks, ordered by `_date_rank`.
+DATE_CLASSES = ("date", "time", "meta", "publish", "ngay")
+_DATED = etree.XPath("descendant-or-self::time | descendant-or-self::*[@itemprop = 'datePublished']")
 
 
-LEAD_SELECTORS = ("[class*=sapo]", "[class*=lead]", "[class*=summary]", "[class*=excerpt]", "[class*=desc]")
+LEAD_CLASSES = ("sapo", "lead", "summary", "excerpt", "desc")
 NOT_LEAD = re.compile(r"leader|caption|imgdesc|img-desc|photo|meta-desc", re.I)  # ad slots, captions
 LEAD_LENGTH = (40, 1200)
 
@@ -55,7 +67,7 @@ def visible_lead(region: HtmlElement, title: HtmlElement | None) -> str:
         text = text_of(el)
         return text if LEAD_LENGTH[0] <= len(text) <= LEAD_LENGTH[1] and not in_listing(el, region) else ""
 
-    for el in select(region, ", ".join(LEAD_SELECTORS)):  # one walk, in page order
+    for el in having_class(region, LEAD_CLASSES):
         if not NOT_LEAD.search(el.get("class") or "") and el.tag not in ("meta", "img") and (text := fits(el)):
             return text
     following = title.getnext() if title is not None else None
@@ -84,19 +96,48 @@ def byline_text(text: str) -> str:
 
 
 def author_line(region: HtmlElement) -> str:
-    for selector in AUTHOR_SELECTORS:
-        for el in select(region, selector):
-            if in_listing(el, region) or SHARE_LINK.search(el.get("href") or ""):
-                continue  # a byline box often carries share buttons: "Facebook" is nobody's name
-            if text := byline_text(text_of(el)):
-                return text
+    ranked = [(rank, el) for el in _AUTHOR_CANDIDATES(region) if (rank := _author_rank(el, region)) is not None]
+    for _, el in sorted(ranked, key=lambda pair: pair[0]):  # stable: page order within a rank
+        if in_listing(el, region) or SHARE_LINK.search(el.get("href") or ""):
+            continue  # a byline box often carries share buttons: "Facebook" is nobody's name
+        if text := byline_text(text_of(el)):
+            return text
     return ""
+
+
+def _author_rank(el: HtmlElement, region: HtmlElement) -> int | None:
+    """The first of the byline selectors (above) that `el` matches below `region`, as its index."""
+    classes = el.get("class") or ""
+    prop = el.get("itemprop")
+    if prop == "name" and _has_ancestor(el, region, lambda a: a.get("itemprop") == "author"):
+        return 0
+    if prop == "author":
+        return 1
+    if el.get("rel") == "author":
+        return 2
+    if el.tag == "a" and "author" in classes:
+        return 3
+    if (el.tag == "a" or "name" in classes) and _has_ancestor(el, region, lambda a: "author" in (a.get("class") or "")):
+        return 4 if "name" in classes else 5
+    if "byline" in classes.split():
+        return 6
+    rank = class_rank(el, LATE_AUTHOR_CLASSES)
+    return 7 + rank if rank < len(LATE_AUTHOR_CLASSES) else None
+
+
+def _has_ancestor(el: HtmlElement, region: HtmlElement, test: Callable[[HtmlElement], bool]) -> bool:
+    """Whether an ancestor of `el` at or below `region` passes `test`."""
+    for ancestor in el.iterancestors():
+        if test(ancestor):
+            return True
+        if ancestor is region:
+            return False
+    return False
 
 
 def byline_boxes(container: HtmlElement) -> list[HtmlElement]:
     """Elements inside a body container that are bylines by their class (an author box at the end)."""
-    return [el for el in select(container, "[class*=author], .byline, [class*=tacgia], [class*=tac-gia]")
-            if byline_text(text_of(el))]
+    return [el for el in having_class(container, BYLINE_BOX_CLASSES) if byline_text(text_of(el))]
 
 
 def byline_paragraph(container: HtmlElement) -> HtmlElement | None:
@@ -129,11 +170,10 @@ def tag_texts(links: Iterable[HtmlElement]) -> list[str]:
 
 def tags_in(region: HtmlElement) -> list[str]:
     """Links in a tag or keyword block, or after a "Tags:"/"Từ khóa:" label, or that point at a tag page."""
-    for selector in TAG_CONTAINERS:
-        for box in select(region, selector):
-            links = box.findall(".//a")
-            if 0 < len(links) <= MAX_TAGS and not in_listing(box, region) and (found := tag_texts(links)):
-                return found
+    for box in sorted(having_class(region, TAG_CLASSES), key=lambda el: class_rank(el, TAG_CLASSES)):
+        links = box.findall(".//a")
+        if 0 < len(links) <= MAX_TAGS and not in_listing(box, region) and (found := tag_texts(links)):
+            return found
     for el in region.iter():
         # every label starts with T or K: most elements are passed over without cleaning their text
         if (isinstance(el.tag, str) and el.tag not in ("a", "li") and el.text and el.text.lstrip()[:1] in LABEL_INITIALS
@@ -199,10 +239,20 @@ def _is_home(link: HtmlElement) -> bool:
     return 0 < len(label) <= 30 and clean(label).casefold() in HOME_CRUMBS
 
 
+def _date_rank(el: HtmlElement) -> int:
+    """The first of the date selectors (above) that `el` matches, as its index."""
+    if el.tag == "time":
+        return 0
+    if el.get("itemprop") == "datePublished":
+        return 1
+    return 2 + class_rank(el, DATE_CLASSES)
+
+
 def header_date(region: HtmlElement) -> datetime | None:
     """The article's own date line: a `time` element or a date-like class in the article's region, never
     one inside a list of other articles. A date with its time wins over a date alone."""
-    lines = [el for selector in DATE_SELECTORS for el in select(region, selector) if not in_listing(el, region)]
+    candidates = dict.fromkeys([*_DATED(region), *having_class(region, DATE_CLASSES)])
+    lines = sorted((el for el in candidates if not in_listing(el, region)), key=_date_rank)
     for el in lines:
         if found := dates.parse_any(el.get("datetime")) or dates.parse_visible(text_of(el)):
             return found
