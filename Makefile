@@ -1,5 +1,7 @@
 # Everyday commands; see README.md. Every target installs what it needs first.
 VENV      ?= .venv
+PYWB_VENV ?= .venv-pywb
+PYWB      := pywb==2.10.0
 PY        := $(VENV)/bin/python
 PORT      ?= 8000
 ARTICLES  ?= 500
@@ -7,7 +9,7 @@ DEBIAN    := chromium redis-server postgresql systemd
 
 .PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench season
 
-install: system-packages $(VENV)/.installed
+install: system-packages $(VENV)/.installed $(PYWB_VENV)/.installed
 
 # Exact versions, with hashes, from requirements.lock: a fresh machine next month installs what CI tested.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -17,10 +19,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
+# pywb, which the tests replay WARC exports with, pins redis 2.10.6 (scrapy-redis needs a newer one): its own venv.
+$(PYWB_VENV)/.installed: tests/pywb.lock
+	python3 -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install -q --require-hashes -r tests/pywb.lock
+	touch $@
+
 # Re-pin every dependency to the newest release that pyproject.toml allows; commit the result.
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
 	  --no-emit-package dddn-archive --quiet -o requirements.lock
+	echo "$(PYWB)" | $(VENV)/bin/uv pip compile - --generate-hashes --python-version 3.11 --quiet -o tests/pywb.lock
 
 # Debian packages the tests and the crawler use. As root we install them; otherwise we say what is missing.
 system-packages:

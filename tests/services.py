@@ -115,3 +115,41 @@ def redis_server() -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+PYWB = os.environ.get("PYWB_VENV", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                ".venv-pywb"))
+
+
+@contextmanager
+def pywb_replaying(warc: str, collection: str = "dddn") -> Iterator[str]:
+    """pywb, the usual replay tool, serving one WARC file as a collection; yields the collection's base URL.
+    pywb pins redis 2.10.6, which the crawler's scrapy-redis cannot share, so it lives in a venv of its own
+    (`make install` builds it from tests/pywb.lock)."""
+    tools = os.path.join(PYWB, "bin")
+    if not os.path.exists(os.path.join(tools, "wayback")):
+        raise RuntimeError(f"pywb is missing from {PYWB}: run make install (or set PYWB_VENV)")
+    home = tempfile.mkdtemp(prefix="archive-pywb-")
+    for step in (["init", collection], ["add", collection, warc]):
+        subprocess.run([os.path.join(tools, "wb-manager"), *step], cwd=home, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([os.path.join(tools, "wayback"), "--port", str(port), "--bind", "127.0.0.1"], cwd=home,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/{collection}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if fetch(base + "/", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"pywb did not start: {proc.stdout.read() if proc.stdout else ''}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
