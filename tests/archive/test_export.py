@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
+from archive import rawstore
 from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
-from archive import rawstore
 from archive.models import Article, Fetch, Version
 from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit, record
 from tests.extract_eval import replica_rules
