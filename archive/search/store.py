@@ -159,10 +159,18 @@ class SearchIndex:
         ahead of it: an archive restored from an older backup), else None; and the archive's latest stamp."""
         state = self.state()
         identity, latest = self._position()
-        if (not self.exists() or state is None or state.format != FORMAT or state.archive != identity
-                or state.watermark > latest + 1):
+        # Only SQLite's watermark (its highest stamp + 1) can be ahead of an archive it indexed: PostgreSQL's
+        # is the oldest running transaction, ahead of the stamps whenever a transaction stamps nothing (a
+        # run record), and its transaction ids never go back (a restored copy is another archive).
+        ahead = self.engine.dialect.name == "sqlite" and state is not None and state.watermark > latest + 1
+        if not self.exists() or state is None or state.format != FORMAT or state.archive != identity or ahead:
             return None, latest
         return state, latest
+
+    def is_current(self) -> bool:
+        """Whether the index holds everything the archive has committed."""
+        state, latest = self._standing()
+        return state is not None and latest < state.watermark
 
     def catch_up(self, on_total: Callable[[int], None] = lambda n: None,
                  on_article: Callable[[int], None] = lambda n: None, wait: bool = False) -> int:
@@ -177,8 +185,7 @@ class SearchIndex:
                   on_article: Callable[[int], None] = lambda n: None, wait: bool = False,
                   stop: threading.Event | None = None) -> int:
         with self._lock:
-            state, latest = self._standing()
-            if state is not None and latest < state.watermark:
+            if self.is_current():
                 return 0  # the usual case of a search: nothing new
             try:
                 with _writer_lock(self.path, wait or not self.exists()):

@@ -20,12 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tantivy import Query
 
+from archive import runs
 from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.models import SearchDoc
 from archive.search import store
 from archive.search.fold import words
+from archive.vocab import RunKind
 from archive.web.app import create_app
 from tests.archive.feed import ingest_all
 from tests.archive.index_answers import answers
@@ -126,8 +128,29 @@ def test_two_postgresql_writers_and_a_follower_miss_nothing(postgres: str, tmp_p
         store._OPEN.clear()
 
 
+def test_on_postgresql_transactions_that_index_nothing_leave_the_index_current(
+        postgres: str, tmp_path: Path, replica: Replica, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crawl's run records and fetches take transaction ids and stamp nothing: the index that followed the
+    archive past them is current, and catching up indexes nothing (once it rebuilt itself each time)."""
+    monkeypatch.setenv(store.SEARCH_DIR_ENV, str(tmp_path / "index"))
+    url = create_database(postgres, "search_quiet")
+    archive = Archive(url)
+    try:
+        ingest_all(Ingestor(archive, replica_rules(replica)), urls(replica)[:5])
+        index = store.for_engine(archive.engine, archive.url)
+        assert index.catch_up(wait=True) == 5
+        for _ in range(3):
+            runs.start(archive, RunKind.CRAWL, {})
+        assert index.catch_up(wait=True) == 0 and index.is_current()
+        assert index.catch_up(wait=True) == 0, "nothing indexed twice"
+    finally:
+        archive.close()
+        store._OPEN.clear()
+
+
 INGEST = """
 import json, sys
+from archive import runs
 from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.urls import UrlRules, parse_aliases
