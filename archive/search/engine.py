@@ -22,7 +22,7 @@ from tantivy import Occur, Order, Query
 
 from archive.models import Article, Extraction, SearchDoc
 from archive.search import store
-from archive.search.fold import exact, fold
+from archive.search.fold import exact, fold, spelled_any_way
 from archive.search.index import key_value
 from archive.search.query import And, Node, Not, Or, Term, has_diacritics, parse, positive_terms
 from archive.vocab import ArticleStatus
@@ -315,7 +315,7 @@ class Snippets:
             quoted = sorted((t for t in positive_terms(node) if len(t.words) > 1), key=lambda t: -len(t.words))
             loose = _loose_words(node)
             phrases = [t.words for t in quoted] + ([tuple(loose)] if loose and len(loose) > 1 else [])
-            self.phrases = [re.compile(r"(?<!\w)" + r"\W+".join(re.escape(fold(w)) for w in words) + r"(?!\w)")
+            self.phrases = [re.compile(r"(?<!\w)" + r"\W+".join(spelled_any_way(w) for w in words) + r"(?!\w)")
                             for words in phrases]
 
     def __call__(self, body: str) -> str:
@@ -357,16 +357,13 @@ class Snippets:
     def _passage(self, body: str) -> tuple[int, int, tuple[int, int] | None]:
         """The characters of `body` the snippet is cut from, and where in them the phrase stands: about
         SNIPPET_CHARS around the first phrase found, a third of the way in; else the whole body."""
-        if self.phrases:
-            folded = fold(body)
-            if len(folded) == len(body):  # folding kept every character's place, so offsets carry over
-                for phrase in self.phrases:
-                    if found := phrase.search(folded):
-                        room = max(0, SNIPPET_CHARS - (found.end() - found.start()))
-                        start = body.rfind(" ", 0, max(0, found.start() - room // 3)) + 1
-                        end = body.find(" ", max(found.end(), start + SNIPPET_CHARS))
-                        end = len(body) if end < 0 else end
-                        return start, end, (found.start() - start, found.end() - start)
+        for phrase in self.phrases:
+            if found := phrase.search(body):
+                room = max(0, SNIPPET_CHARS - (found.end() - found.start()))
+                start = body.rfind(" ", 0, max(0, found.start() - room // 3)) + 1
+                end = body.find(" ", max(found.end(), start + SNIPPET_CHARS))
+                end = len(body) if end < 0 else end
+                return start, end, (found.start() - start, found.end() - start)
         return 0, len(body), None
 
 

@@ -52,3 +52,22 @@ def exact(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return WORD.findall(text)
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, str]:
+    """Each ASCII letter and digit -> a regex character class of every composed character that folds to it
+    (a: a, á, à, ả, ã, ạ, ă, ắ, …, A, Á, …)."""
+    found: dict[str, set[str]] = {}
+    for code in [*range(0x30, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        char = chr(code)
+        if len(plain := fold_char(char)) == 1 and plain.isascii() and plain.isalnum():
+            found.setdefault(plain, {plain}).update(c for c in (char, char.upper()) if len(c) == 1)
+    return {plain: "[" + "".join(sorted(chars)) + "]" for plain, chars in found.items()}
+
+
+def spelled_any_way(word: str) -> str:
+    """A regular expression that matches `word` in any spelling that folds to what it folds to: "chuyen"
+    matches "chuyển" and "CHUYỂN" in composed text, which is then searched as it is, without folding it."""
+    classes = _spellings()
+    return "".join(classes.get(c, re.escape(c)) for c in fold(word))

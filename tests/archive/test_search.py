@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from archive.database import Archive
 from archive.ingest import Ingestor
 from archive.search import store
 from archive.search.engine import Filters, search
-from archive.search.fold import fold, fold_char, words
+from archive.search.fold import fold, fold_char, spelled_any_way, words
 from archive.search.query import QueryError, parse
 from archive.vocab import ArticleStatus
 from tests.archive.feed import advance_past_edit, ingest_all, next_lead_edit
@@ -307,6 +308,18 @@ def test_the_index_splits_and_folds_words_as_the_query_does(value: str) -> None:
     """The index reads text with Tantivy's own analyzer, queries are folded by `fold`: for any Vietnamese
     text, both must give the same words, or a word typed would miss the word written."""
     assert store.FOLDED.analyze(store.composed(value)) == [w for w in words(fold(value)) if len(w) < 40]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + "0123456789", min_size=1), st.data())
+def test_a_word_in_any_spelling_is_found_where_it_folds_alike(word: str, data: st.DataObject) -> None:
+    """Snippets find a phrase in the text as written, without folding the text: the pattern of a word
+    matches exactly the words that fold as it does (the word respelled letter by letter, or another)."""
+    same = {c: [d for d in VIETNAMESE + VIETNAMESE.upper() + "0123456789" if fold(d) == fold(c)] for c in word}
+    respelled = "".join(data.draw(st.sampled_from(same[c])) for c in word)
+    other = data.draw(st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + "0123456789", min_size=1))
+    assert re.fullmatch(spelled_any_way(word), respelled) is not None
+    assert (re.fullmatch(spelled_any_way(word), other) is not None) == (fold(word) == fold(other))
 
 
 
