@@ -7,7 +7,7 @@ PORT      ?= 8000
 ARTICLES  ?= 500
 DEBIAN    := chromium redis-server postgresql systemd
 
-.PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench season
+.PHONY: install system-packages test test-fast lint lock replica crawl serve cluster demo bench season season-cluster
 
 install: system-packages $(VENV)/.installed $(PYWB_VENV)/.installed
 
@@ -87,3 +87,9 @@ bench: install
 # ground truth; the report goes to data/season/season.md, with its plot season.svg
 season: install
 	$(PY) -m tests.season --plan full --out data/season
+
+# The season on the distributed setup: PostgreSQL, two crawler processes a run on a Redis frontier, the
+# search index followed all season, a worker and the coordinator killed, an audit and a WARC backup
+# mid-season restored at the end; report in data/season-cluster/season.md
+season-cluster: install
+	$(PY) -m tests.season --plan cluster --out data/season-cluster

@@ -3,7 +3,8 @@ records, search and the database's integrity. Each check lists what it found wro
 
 from __future__ import annotations
 
-import sqlite3
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,13 +13,17 @@ from urllib.parse import urlsplit
 
 from archive.database import Archive
 from archive.parsers import load_parser, reported_version
+from archive.search import store
 from archive.search.engine import matching_articles
 from archive.search.fold import fold
 from archive.urls import DEFAULT_RULES
+from archive.verify import verify
 from tests.archive.parsers import EDITORS_NOTE
+from tests.archive.test_export import state
+from tests.crawler.harness import ROOT
 from tests.replica.site import ArticleMeta, Site
 from tests.replica.truth import block_texts
-from tests.season.driver import Season
+from tests.season.driver import Season, query
 from tests.season.plan import OVERLAP
 
 SAYS_WHY = ("failed", "incomplete", "unhealthy", "interrupted", "refused")
@@ -48,10 +53,15 @@ class Accuracy:
     run_problems: list[str] = field(default_factory=list)
     search_misses: list[tuple[int, str]] = field(default_factory=list)
     not_reextracted: list[int] = field(default_factory=list)  # article fetches the deployment's parser never read
-    integrity: str = ""
+    integrity: str = ""  # `archive verify` of the whole archive: "ok", or its first problems
+    # on the distributed setup
+    index_problems: list[str] = field(default_factory=list)  # the follower's index at the end
+    backup_problems: list[str] = field(default_factory=list)  # the mid-season backup, restored at the end
+    restored_articles: int = 0
 
     FAILURES = ("missing", "duplicated", "wrong_url", "versions_missing", "versions_invented", "late_edits",
-                "gone_unmarked", "gone_without_history", "run_problems", "search_misses", "not_reextracted")
+                "gone_unmarked", "gone_without_history", "run_problems", "search_misses", "not_reextracted",
+                "index_problems", "backup_problems")
 
     def failures(self) -> dict[str, list[Any]]:
         found = {name: getattr(self, name) for name in self.FAILURES if getattr(self, name)}
@@ -77,8 +87,9 @@ def distinct_in_order(keys: list[tuple[Any, ...]]) -> int:
 
 
 class Checker:
-    def __init__(self, season: Season, site: Site) -> None:
-        self.season, self.site = season, site
+    def __init__(self, season: Season, site: Site, restore_into: str | None = None) -> None:
+        """`restore_into`: an empty database to restore the mid-season backup into, if there was one."""
+        self.season, self.site, self.restore_into = season, site, restore_into
         self.out = Accuracy()
         self.crawls = sorted({c.clock for c in season.commands if c.kind == "crawl"})
         self.records = season.records()
@@ -87,40 +98,78 @@ class Checker:
         self.parser_changed = season.plan.parser_at(season.plan.runs) is not None
 
     def run(self) -> Accuracy:
+        if self.season.plan.cluster:
+            self.check_index()  # first: the search check below would otherwise index what is missing
         archived = self.archived()
         self.check_articles(archived)
         self.check_runs()
         self.check_search(archived)
-        conn = sqlite3.connect(self.season.db)
+        url = self.season.db_url
+        if spec := self.season.plan.parser_at(self.season.plan.runs):
+            version = reported_version(load_parser(spec), DEFAULT_RULES)
+            self.out.not_reextracted = [row[0] for row in query(
+                url, "SELECT f.id FROM fetches f WHERE f.status = 200 AND f.article_id IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM extractions e WHERE e.fetch_id = f.id AND e.parser_version = :version)",
+                version=version)]
+        archive = Archive(url, read_only=True)
         try:
-            if spec := self.season.plan.parser_at(self.season.plan.runs):
-                version = reported_version(load_parser(spec), DEFAULT_RULES)
-                self.out.not_reextracted = [row[0] for row in conn.execute(
-                    "SELECT f.id FROM fetches f WHERE f.status = 200 AND f.article_id IS NOT NULL AND NOT EXISTS "
-                    "(SELECT 1 FROM extractions e WHERE e.fetch_id = f.id AND e.parser_version = ?)", (version,))]
-            self.out.integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            problems: list[str] = []
+            audit = verify(archive, on_problem=problems.append)
+            self.out.integrity = "ok" if audit.ok else "; ".join(problems[:3])
         finally:
-            conn.close()
+            archive.close()
+        if self.season.backup is not None:
+            self.check_backup()
         return self.out
+
+    def check_index(self) -> None:
+        """The follower kept the index: it holds all the archive committed, and stopped cleanly."""
+        season = self.season
+        archive = Archive(season.db_url, read_only=True)
+        try:
+            if not store.for_engine(archive.engine, season.db_url).is_current():
+                self.out.index_problems.append("the follower's index does not hold all the archive committed")
+        finally:
+            archive.close()
+        if season.follower_exit != 0:
+            self.out.index_problems.append(f"archive index follow exited {season.follower_exit}")
+
+    def check_backup(self) -> None:
+        """The mid-season WARC backup, imported into an empty database, gives the archive as it was."""
+        backup, problems = self.season.backup, self.out.backup_problems
+        assert backup is not None
+        if backup.exit_code != 0:
+            problems.append(f"the backup's export exited {backup.exit_code}")
+            return
+        if self.restore_into is None:
+            problems.append("no database to restore the backup into")
+            return
+        done = subprocess.run([sys.executable, "-m", "archive", "--db", self.restore_into, "import", str(backup.path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            problems.append(f"archive import of the backup exited {done.returncode}: {done.stderr[-300:]}")
+            return
+        restored = state(self.restore_into)
+        self.out.restored_articles = len(restored)
+        differing = sorted(u for u in set(restored) | set(backup.state) if restored.get(u) != backup.state.get(u))
+        if differing:
+            problems.append(f"{len(differing)} articles differ from the archive at the backup, e.g. {differing[:2]}")
 
     def archived(self) -> dict[int, list[dict[str, Any]]]:
         """site id -> its archived articles (one, when all is well): url, status, versions, and the runs
         whose fetch of it gave a page extraction made an article of."""
-        conn = sqlite3.connect(self.season.db)
-        try:
-            out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            versions = Counter(dict(conn.execute("SELECT article_id, count(*) FROM versions GROUP BY article_id")))
-            fetched: dict[int, set[int]] = defaultdict(set)
-            for article_id, run_id in conn.execute(
-                    "SELECT DISTINCT f.article_id, f.run_id FROM fetches f JOIN extractions e ON e.fetch_id = f.id "
-                    "WHERE f.status = 200 AND e.ok AND f.run_id IS NOT NULL"):
-                fetched[article_id].add(run_id)
-            for aid, site_id, url, status in conn.execute("SELECT id, site_id, canonical_url, status FROM articles"):
-                out[site_id].append({"id": aid, "url": url, "status": status, "versions": versions[aid],
-                                     "runs": fetched[aid]})
-            return out
-        finally:
-            conn.close()
+        url = self.season.db_url
+        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        versions = Counter(dict(query(url, "SELECT article_id, count(*) FROM versions GROUP BY article_id")))
+        fetched: dict[int, set[int]] = defaultdict(set)
+        for article_id, run_id in query(
+                url, "SELECT DISTINCT f.article_id, f.run_id FROM fetches f JOIN extractions e ON e.fetch_id = f.id "
+                "WHERE f.status = 200 AND e.ok AND f.run_id IS NOT NULL"):
+            fetched[article_id].add(run_id)
+        for aid, site_id, canonical, status in query(url, "SELECT id, site_id, canonical_url, status FROM articles"):
+            out[site_id].append({"id": aid, "url": canonical, "status": status, "versions": versions[aid],
+                                 "runs": fetched[aid]})
+        return out
 
     def check_articles(self, archived: dict[int, list[dict[str, Any]]]) -> None:
         out, end = self.out, self.season.end
@@ -176,6 +225,8 @@ class Checker:
                 problems.append(f"run {command.run} {command.kind}: {len(command.records)} run records")
                 continue
             record = self.records[command.records[0]]
+            if command.kind == "verify" and (command.exit_code != 0 or record["outcome"] != "ok"):
+                problems.append(f"run {command.run}: verify exited {command.exit_code}, recorded {record['outcome']}")
             if command.kind == OVERLAP and (command.exit_code != 3 or record["outcome"] != "refused"):
                 problems.append(f"run {command.run}: the overlapping start exited {command.exit_code}, "
                                 f"recorded {record['outcome']}")

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from tests.replica import VN
 
 KILL, OVERLAP, PARSER, UNCHANGED = "kill", "overlap", "parser", "unchanged"
+# On the distributed setup (`Plan.cluster`): one of the two crawler processes killed, and the mid-season
+# audit and backup (after the run it lands on).
+KILL_WORKER, KILL_COORDINATOR, BACKUP = "kill worker", "kill coordinator", "backup"
 CANDIDATE_PARSER = "tests.archive.parsers:without_editors_note"
 
 
@@ -22,7 +25,10 @@ class Plan:
     start: datetime
     redesign_after_days: float  # the site-wide switch from the legacy template to the current one
     faults: dict[int, str] = field(default_factory=dict)  # run number -> profile for that run
-    events: dict[int, str] = field(default_factory=dict)  # run number -> KILL | OVERLAP | PARSER
+    events: dict[int, str] = field(default_factory=dict)  # run number -> KILL | OVERLAP | PARSER | …
+    # PostgreSQL, two crawler processes on a Redis frontier each run, and the search index followed by
+    # `archive index follow` all season
+    cluster: bool = False
 
     @property
     def redesign(self) -> datetime:
@@ -66,4 +72,19 @@ SHORT = Plan(
     events={4: KILL, 6: OVERLAP, 8: PARSER},
 )
 
-PLANS = {plan.name: plan for plan in (FULL, SHORT)}
+# `make season-cluster`: the story on the distributed setup. Every run is two processes, so a second start
+# is not refused but joins: no overlap event.
+CLUSTER = Plan(
+    name="cluster", runs=30, every_hours=35, articles=400, seed=72, start=START, redesign_after_days=21,
+    faults=_spread({(4, 4): "5xx", (8, 9): "chaos", (17, 17): "truncate", (23, 24): "chaos"}),
+    events={6: KILL_WORKER, 13: BACKUP, 15: KILL_COORDINATOR, 22: PARSER}, cluster=True,
+)
+
+# The test's cluster season.
+CLUSTER_SHORT = Plan(
+    name="cluster-short", runs=9, every_hours=36, articles=120, seed=76, start=START, redesign_after_days=5,
+    faults=_spread({(3, 3): "chaos"}),
+    events={2: KILL_WORKER, 4: BACKUP, 5: KILL_COORDINATOR, 7: PARSER}, cluster=True,
+)
+
+PLANS = {plan.name: plan for plan in (FULL, SHORT, CLUSTER, CLUSTER_SHORT)}

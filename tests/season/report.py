@@ -3,7 +3,7 @@ and a plot of articles and versions over the season (an SVG beside the Markdown)
 
 from __future__ import annotations
 
-import sqlite3
+import statistics
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +11,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from tests.season.check import Accuracy
-from tests.season.driver import Season
-from tests.season.plan import KILL, OVERLAP, PARSER
+from tests.season.driver import Season, query
+from tests.season.plan import KILL, KILL_COORDINATOR, KILL_WORKER, OVERLAP, PARSER
 
 REASONS = ("lastmod", "window", "schedule", "vanished")
 WIDTH, HEIGHT, PAD = 760, 320, 48
@@ -45,10 +45,12 @@ def write(season: Season, accuracy: Accuracy, folder: Path) -> Path:
     first, unchanged = crawls[0], crawls[-1]
     total = {key: sum(r[key] for r in crawls) for key in ("bytes", "pages", "not_modified", "new_articles",
                                                           "new_versions", "seconds")}
+    setup = ("two crawler processes a run on a Redis frontier, a PostgreSQL archive, the search index followed "
+             "by `archive index follow`" if season.plan.cluster else "one crawler process a run, a SQLite archive")
     lines = [f"# Simulated season `{season.plan.name}`", "",
              f"{len(crawls)} scheduled crawl runs from {crawls[0]['clock']:%Y-%m-%d} to {season.end:%Y-%m-%d} "
              f"(replica clock), redesign on {season.plan.redesign:%Y-%m-%d}, replica seed {season.plan.seed}, "
-             f"{season.plan.articles} articles in the back catalogue.", "",
+             f"{season.plan.articles} articles in the back catalogue; {setup}.", "",
              "## Runs", "",
              "| run | clock | faults | event | exit | outcome | MiB | pages | 304 | new articles | new versions "
              "| revisits lastmod/window/schedule/vanished | s |",
@@ -83,7 +85,8 @@ def write(season: Season, accuracy: Accuracy, folder: Path) -> Path:
               f"without diacritics; {len(a.search_misses)} misses",
               f"- parser change: {len(a.not_reextracted)} stored article pages not read by the deployment's "
               "parser at the end",
-              f"- `PRAGMA integrity_check`: {a.integrity}",
+              f"- `archive verify` of the whole archive at the end: {a.integrity}",
+              *distributed(season, a),
               "", "**Result: " + ("PASS**" if not failures else "FAIL**"), ""]
     for name, found in failures.items():
         lines.append(f"- {name}: {len(found)}, e.g. {found[:3]}")
@@ -106,18 +109,43 @@ def write(season: Season, accuracy: Accuracy, folder: Path) -> Path:
     return path
 
 
+def distributed(season: Season, a: Accuracy) -> list[str]:
+    """The lines of the season's events on the distributed setup: kills, the index follower, the audit
+    and the backup."""
+    if not season.plan.cluster:
+        return []
+    crawls = [c for c in season.commands if c.kind == "crawl"]
+    records = season.records()
+    kills = [f"run {c.run}, {c.event}: the processes exited {c.exit_code} and {c.worker_exit}, the run recorded "
+             f"{records[c.records[0]]['outcome'] if c.records else 'nothing'}"
+             for c in crawls if c.event in (KILL_WORKER, KILL_COORDINATOR)]
+    audits = [f"`verify --sample 0.05` after run {c.run}: exit {c.exit_code}" for c in season.commands
+              if c.kind == "verify"]
+    backup = season.backup
+    lags, second = season.index_lags, dict(Counter(c.worker_exit for c in crawls))
+    lines = [f"- kills: {'; '.join(kills)}",
+             f"- the second process of each run exited (exit code: runs) {second}",
+             f"- search index follower: held each run's articles {statistics.median(lags):.1f} s after the run "
+             f"(median; at most {max(lags):.1f} s), exited {season.follower_exit}; problems: "
+             f"{'; '.join(a.index_problems) or 'none'}" if lags else "- search index follower: no run",
+             f"- mid-season audit: {'; '.join(audits) or 'none'}"]
+    if backup is not None:
+        lines.append(f"- mid-season backup after run {backup.run} (`export --format warc --fetches all`, exit "
+                     f"{backup.exit_code}, {backup.seconds:.1f} s, {backup.path.stat().st_size / 2**20:.1f} MiB), "
+                     f"restored into a fresh PostgreSQL database at the end: {a.restored_articles:,} articles; "
+                     f"{'; '.join(a.backup_problems) or 'the same articles, versions and fingerprints'}")
+    return lines
+
+
 def growth(season: Season) -> list[tuple[datetime, int, int]]:
     """Articles and versions the archive holds at the end, by the run whose fetch first showed each: the
     archive's own account, after the kill and the re-extraction."""
-    conn = sqlite3.connect(season.db)
-    try:
-        articles = Counter(run for (run,) in conn.execute(
-            "SELECT min(run_id) FROM fetches WHERE article_id IS NOT NULL AND run_id IS NOT NULL GROUP BY article_id"))
-        versions = Counter(run for (run,) in conn.execute(
-            "SELECT f.run_id FROM versions v JOIN extractions e ON e.id = v.extraction_id "
-            "JOIN fetches f ON f.id = e.fetch_id"))
-    finally:
-        conn.close()
+    articles = Counter(run for (run,) in query(
+        season.db_url,
+        "SELECT min(run_id) FROM fetches WHERE article_id IS NOT NULL AND run_id IS NOT NULL GROUP BY article_id"))
+    versions = Counter(run for (run,) in query(
+        season.db_url, "SELECT f.run_id FROM versions v JOIN extractions e ON e.id = v.extraction_id "
+        "JOIN fetches f ON f.id = e.fetch_id"))
     points, a, v = [], 0, 0
     for command in season.commands:
         if command.kind == "crawl" and command.records:
@@ -140,7 +168,8 @@ def plot(season: Season) -> str:
         return HEIGHT - PAD - n / top * (HEIGHT - 2 * PAD)
 
     marks = [(season.plan.redesign, "redesign")] + [
-        (c.clock, c.event) for c in season.commands if c.kind == "crawl" and c.event in (KILL, OVERLAP, PARSER)]
+        (c.clock, c.event) for c in season.commands
+        if c.kind == "crawl" and c.event in (KILL, KILL_WORKER, KILL_COORDINATOR, OVERLAP, PARSER)]
     parts = []
     for n in range(5):
         parts.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(top * n / 4):.1f}" y2="{y(top * n / 4):.1f}" '
