@@ -34,7 +34,7 @@ WEIGHTS = {"title": 10.0, "lead": 5.0, "body": 1.0}
 # together standing together, then standing near (BM25 of a long query stays well under 10,000).
 EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
-RESCORE_WINDOW = 200  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
+RESCORE_WINDOW = 100  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
 SNIPPET_CHARS = 200  # the passage around a phrase that a snippet is cut from
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
@@ -110,8 +110,9 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
                                 count=with_total, **ordering)
         ids = store.article_ids(searcher, found.hits)
         scores = [float(score) if sort == "relevance" else 0.0 for score, _ in found.hits]
-    rows = {row.SearchDoc.article_id: row for row in session.execute(
-        select(SearchDoc, Article.canonical_url, Extraction.fields["lead"].as_string().label("lead"),
+    rows = {row.article_id: row for row in session.execute(
+        select(SearchDoc.article_id, SearchDoc.title, SearchDoc.published, SearchDoc.section, SearchDoc.authors,
+               Article.canonical_url, Extraction.fields["lead"].as_string().label("lead"),
                Extraction.fields["text"].as_string().label("text"))
         .join(Article, Article.id == SearchDoc.article_id).join(Extraction, Extraction.id == SearchDoc.extraction_id)
         .where(SearchDoc.article_id.in_(ids)))}
@@ -122,10 +123,9 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
         row = rows.get(article_id)
         if row is None:  # gone from the archive since the index last followed it
             continue
-        doc = row.SearchDoc
         body = "\n".join([row.lead or "", row.text or ""])
-        hits.append(Hit(id=article_id, canonical_url=row.canonical_url, title=doc.title, published=doc.published,
-                        section=doc.section, author=doc.authors, snippet=snippet(body),
+        hits.append(Hit(id=article_id, canonical_url=row.canonical_url, title=row.title, published=row.published,
+                        section=row.section, author=row.authors, snippet=snippet(body),
                         score=round(score, 4), exact=exact or (strict and score >= EXACT_FIRST)))
     total: int = getattr(found, "count", None) or 0  # the stub leaves `count` out
     return Results(total if with_total else 0, hits)
