@@ -17,6 +17,8 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -74,7 +76,8 @@ class Cluster:
 
     def reset(self) -> None:
         """A new crawl: what a finished or killed one left behind is cleared."""
-        names = ("requests", "dupefilter", "run", "seeded", "workers", "counts", "activity")
+        names = ("requests", "dupefilter", "run", "seeded", "workers", "counts", "activity", "listed", "periods",
+                 "revisited")
         self.redis.delete(*(self.key(n) for n in names))
 
     # -- the run ---------------------------------------------------------------------------------
@@ -122,6 +125,27 @@ class Cluster:
             return False
         last = float(self.redis.get(self.key("activity")) or 0)
         return time.time() - last >= SETTLE_SECONDS
+
+    # -- what the sitemaps said -------------------------------------------------------------------
+    def share_sitemap(self, listed: Iterable[str], period: tuple[datetime, datetime] | None) -> None:
+        """What a dated sitemap read by this process listed, for the check of what vanished, which needs
+        every sitemap the crawl read."""
+        pipe = self.redis.pipeline()
+        if urls := list(listed):
+            pipe.sadd(self.key("listed"), *urls)
+        if period is not None:
+            pipe.sadd(self.key("periods"), f"{period[0].isoformat()}|{period[1].isoformat()}")
+        pipe.execute()
+
+    def share_revisited(self, url: str) -> None:
+        self.redis.sadd(self.key("revisited"), url)
+
+    def evidence(self) -> tuple[set[str], list[tuple[datetime, datetime]], set[str]]:
+        """Every page the crawl's dated sitemaps listed, their periods, and the articles it revisited."""
+        listed, periods, revisited = (
+            {str(m) for m in self.redis.smembers(self.key(name))} for name in ("listed", "periods", "revisited"))
+        spans = [p.split("|") for p in periods]
+        return listed, [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in spans], revisited
 
     # -- what they did ---------------------------------------------------------------------------
     def report(self, counts: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin
 
@@ -16,6 +17,7 @@ from archive.records import FetchRecord
 from archive.vocab import Rendering
 from crawler.archive_view import ArchiveView
 from crawler.config import CrawlConfig
+from crawler.frontier import ROLE, Cluster
 from crawler.middlewares import RENDER_META, VALIDATORS_META
 from crawler.revisits import REASON_META, Reason, is_recent
 
@@ -40,6 +42,11 @@ class ArchiveSpider(Spider):
     @property
     def base(self) -> str:
         return self.config.base
+
+    @cached_property
+    def cluster(self) -> Cluster | None:
+        """The crawl's shared state, when this process is one of several on a frontier."""
+        return Cluster.from_settings(self.settings) if self.settings.get(ROLE) else None
 
     # -- what to fetch ---------------------------------------------------------------------------
     def plan(self, entries: Iterable[tuple[str, datetime | None]]) -> Iterator[Request]:
@@ -118,7 +125,9 @@ class ArchiveSpider(Spider):
         record = self.fetched(response)
         if reason := response.meta.get(REASON_META):
             self.crawler.stats.inc_value(f"dddn/revisits/{reason}")
-            self.revisited[self.config.rules.canonical(record.requested_url)] = reason
+            self.revisited[url := self.config.rules.canonical(record.requested_url)] = reason
+            if self.cluster is not None:
+                self.cluster.share_revisited(url)
         yield record
 
     def fetched(self, response: Response) -> FetchRecord:

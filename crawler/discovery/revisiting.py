@@ -5,13 +5,14 @@ and the archived articles a dated sitemap no longer lists (taken down?), once ev
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from scrapy import Request
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.discovery.sitemaps import Sitemaps
-from crawler.frontier import ROLE
+from crawler.frontier import COORDINATOR, ROLE
 from crawler.revisits import REASON_META, Mode, Reason, Trust, changed_since_checked, plan_revisits
 
 
@@ -51,11 +52,15 @@ class Revisiting(Sitemaps):
                       and not changed_since_checked(self.known.get(url), self.lastmods[url]))
 
     def idle(self) -> None:
-        """Everything is fetched: the evidence of this run may ask for more before it ends. (Not on a shared
-        frontier: each process sees only some of the evidence.)"""
-        if self.settings.get(ROLE):
+        """Everything is fetched: the evidence of this run may ask for more before it ends. On a shared
+        frontier the coordinator asks, once the whole crawl is drained, what vanished from every sitemap
+        the crawl read (the processes share it in Redis); lastmod is judged in single-process runs only."""
+        if self.cluster is None:
+            more = self.judge_lastmod() + self.vanished(self.listed, self.periods, set(self.revisited))
+        elif self.settings.get(ROLE) == COORDINATOR and not self.vanish_checked and self.cluster.drained():
+            more = self.vanished(*self.cluster.evidence())
+        else:
             return
-        more = self.judge_lastmod() + self.vanished()
         for request in more:
             self.crawler.engine.crawl(request)
         if more:
@@ -74,12 +79,14 @@ class Revisiting(Sitemaps):
         before = set(self.scheduled)
         return [r for r in self.revisit_requests() if r.meta[REASON_META] == Reason.SCHEDULE and r.url not in before]
 
-    def vanished(self) -> list[Request]:
-        """Archived live articles that a dated sitemap read in this run should list and did not: each is
-        fetched again (conditionally), which finds a takedown at any age. Once a run."""
+    def vanished(self, listed: set[str], periods: list[tuple[datetime, datetime]],
+                 revisited: set[str]) -> list[Request]:
+        """Archived live articles that a dated sitemap read in this run (`periods`) should list and did not
+        (`listed`), unless this run fetched them again: each is fetched again (conditionally), which finds a
+        takedown at any age. Once a run."""
         if self.vanish_checked:
             return []
         self.vanish_checked = True
         return [self.article_request(url, Reason.VANISHED) for url, known in self.known.items()
-                if known.published is not None and url not in self.listed and url not in self.revisited
-                and self.config.rules.is_article(url) and any(a <= known.published < b for a, b in self.periods)]
+                if known.published is not None and url not in listed and url not in revisited
+                and self.config.rules.is_article(url) and any(a <= known.published < b for a, b in periods)]

@@ -56,10 +56,12 @@ class Sitemaps(ArchiveSpider):
             return
         if period := sitemap_period(response.url):
             self.periods.append(period)
+        listed = []
         for entry in sitemap:  # a sitemap says when a page last changed, not when it was published
             url = entry.get("loc", "")
             lastmod = _lastmod(entry)
             canonical = self.config.rules.canonical(url)
+            listed.append(canonical)
             self.listed.add(canonical)
             self.entries += 1
             if lastmod is not None:
@@ -69,6 +71,8 @@ class Sitemaps(ArchiveSpider):
                 yield self.article_request(canonical, Reason.LASTMOD)
             else:
                 yield from self.plan([(url, lastmod)])
+        if self.cluster is not None:
+            self.cluster.share_sitemap(listed, period)
 
     def before_since(self, sitemap: str) -> bool:
         """Whether a monthly or per-day article sitemap only lists articles older than DDDN_SINCE."""

@@ -244,9 +244,10 @@ def test_a_live_article_its_dated_sitemap_no_longer_lists_is_fetched_again(repli
                        completed_crawl=True)
     spider = spider_for(replica, view)
     list(spider.parse_sitemap(response(child)))
-    again = spider.vanished()
+    again = spider.vanished(spider.listed, spider.periods, set(spider.revisited))
     assert [(r.url, r.meta[REASON_META]) for r in again] == [(taken, Reason.VANISHED)]
-    assert again[0].meta[VALIDATORS_META] == ('"t"', None) and spider.vanished() == []
+    assert again[0].meta[VALIDATORS_META] == ('"t"', None)
+    assert spider.vanished(spider.listed, spider.periods, set(spider.revisited)) == []
 
 
 def test_a_dated_sitemaps_period_is_widened_by_a_day_for_the_sites_time_zone() -> None:

@@ -7,6 +7,7 @@ import itertools
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,12 @@ def start(rep: Replica, db: str, frontier: str, log: Path, **settings: str) -> s
                             stderr=subprocess.STDOUT)
 
 
-def run_together(rep: Replica, db: str, frontier: str, count: int, folder: Path) -> list[int]:
+def run_together(rep: Replica, db: str, frontier: str, count: int, folder: Path, **settings: str) -> list[int]:
     procs = []
     for n in range(count):
         # a little politeness, so that a small crawl outlasts the processes' start: on a fast machine the
         # first process once fetched all 153 pages of a day's revisits before the second had begun
-        procs.append(start(rep, db, frontier, folder / f"process-{n}.log", DOWNLOAD_DELAY="0.03"))
+        procs.append(start(rep, db, frontier, folder / f"process-{n}.log", DOWNLOAD_DELAY="0.03", **settings))
         time.sleep(0.5)
     return [proc.wait(timeout=600) for proc in procs]
 
@@ -125,3 +126,20 @@ def test_a_crawl_without_the_frontier_is_refused_while_one_runs(postgres: str, r
         shared.kill()
         shared.wait(timeout=60)
     assert alone.returncode == 3 and "another crawl run is using" in alone.stderr
+
+
+def test_a_shared_crawl_notices_an_old_article_taken_down(postgres: str, redis_url: str, tmp_path: Path) -> None:
+    """Articles older than the revisit window, taken down between runs, are found gone by a crawl of two
+    processes: the sitemaps each read go into Redis, and the coordinator revisits what none of them lists.
+    (No scheduled revisits in the second run: only that check can find them.)"""
+    db = fresh_archive(postgres)
+    with Replica(articles=600, seed=45) as rep:
+        doomed = [a for a in rep.site.visible() if a.kind == "normal" and a.gone_at is not None
+                  and a.gone_at - a.published > timedelta(days=9) and a.gone_at < rep.now + timedelta(days=12)]
+        assert len(doomed) >= 2, "the replica takes articles down when they are older than the window"
+        assert run_together(rep, db, redis_url, 2, tmp_path) == [0, 0]
+        rep.advance(max((a.gone_at - rep.now).total_seconds() for a in doomed) / 3600 + 1)
+        assert run_together(rep, db, redis_url, 2, tmp_path, DDDN_REVISIT_BUDGET="0") == [0, 0]
+        found = archived(db)
+    assert [found[a.id]["status"] for a in doomed] == ["gone"] * len(doomed)
+    assert last_run(db).counts["revisits"]["vanished"] >= len(doomed)
