@@ -9,8 +9,8 @@ from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from archive import versions
-from archive.models import Article, Fetch, UTCDateTime, Version
-from archive.vocab import ArticleStatus
+from archive.models import Article, Fetch, Run, UTCDateTime, Version
+from archive.vocab import COMPLETED, ArticleStatus
 
 CONFIRMED = (200, 304)  # a fetch that tells what the page held at the time
 
@@ -19,22 +19,25 @@ CONFIRMED = (200, 304)  # a fetch that tells what the page held at the time
 class Known:
     etag: str | None
     last_modified: str | None
-    checked: datetime | None  # the site's clock when we last had the page (its Date header, else ours)
+    checked: datetime | None  # the site's clock when a completed run last had the page (its Date header, else ours)
     published: datetime | None  # articles only
 
 
 def known_pages(session: Session) -> dict[str, Known]:
-    """canonical URL -> validators of its latest successful fetch, when it was last confirmed, and for
-    live articles their publication date."""
+    """canonical URL -> validators of its latest successful fetch, when a run that completed (or an
+    import) last confirmed it, and for live articles their publication date."""
     latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id")).where(Fetch.status == 200)
               .group_by(Fetch.canonical_url).subquery())
     rows = session.execute(select(Fetch.canonical_url, Fetch.etag, Fetch.last_modified)
                            .join(latest, Fetch.id == latest.c.id))
     validators = {url: (etag, modified) for url, etag, modified in rows}
+    # Only a run that completed vouches for a page: a sitemap read by a run that then lost the requests it
+    # gave (a process killed, a fault) would otherwise pass for read, and the edits it announced be missed.
+    vouched = Fetch.run_id.is_(None) | Fetch.run_id.in_(select(Run.id).where(Run.outcome.in_(COMPLETED)))
     checked: dict[str, datetime] = {url: when for url, when in session.execute(
         select(Fetch.canonical_url,
                type_coerce(func.max(func.coalesce(Fetch.server_date, Fetch.fetched_at)), UTCDateTime()))
-        .where(Fetch.status.in_(CONFIRMED)).group_by(Fetch.canonical_url))}
+        .where(Fetch.status.in_(CONFIRMED), vouched).group_by(Fetch.canonical_url))}
     newest = versions.latest_numbers()
     published: dict[str, datetime | None] = {url: when for url, when in session.execute(
         select(Article.canonical_url, Version.published)
