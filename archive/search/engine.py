@@ -1,8 +1,9 @@
 """Answering a search: the parsed query against the Tantivy index, ranking, filters, snippets.
 
-Ranking is BM25 over title, lead and body, weighted in that order. Folding joins words Vietnamese keeps
-apart ("má", "mà", "mã" and "ma" all fold to "ma"), so a query typed with diacritics finds the folded
-set but ranks the articles that match it exactly first; `exact=True` matches diacritics strictly. Words
+Ranking is BM25 over title, lead and body, weighted in that order (the whole text matched, the title
+and the lead boosted). Folding joins words Vietnamese keeps apart ("má", "mà", "mã" and "ma" all fold
+to "ma"), so a query typed with diacritics finds the folded set but ranks the articles that match it
+exactly first; `exact=True` matches diacritics strictly. Words
 typed together rank together: an article where they stand side by side, or near, comes before one
 where they are scattered (an implicit phrase and proximity boost, as Lucene users expect).
 """
@@ -29,7 +30,8 @@ from archive.vocab import ArticleStatus
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
-WEIGHTS = {"title": 10.0, "lead": 5.0, "body": 1.0}
+# Added to the whole text's BM25 when a word is in the title or the lead: title 10, lead 5, body 1 in all.
+WEIGHTS = {"title": 9.0, "lead": 4.0}
 # Tiers added to BM25, each above everything below it: the exact spelling first, then the words typed
 # together standing together, then standing near (BM25 of a long query stays well under 10,000).
 EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
@@ -210,8 +212,8 @@ def _render(node: Node, strict: bool) -> Query:
 def _term(term: Term, strict: bool) -> Query:
     """A word, phrase or prefix in title, lead or body, weighted; `strict` also asks each of its words to
     be spelt as typed (the exact field keeps which words an article has, not where)."""
-    matched = Query.boolean_query([(Occur.Should, Query.boost_query(_field_query(term, name), weight))
-                                   for name, weight in WEIGHTS.items()])
+    matched = Query.boolean_query([(Occur.Must, _field_query(term, store.TEXT)), *[
+        (Occur.Should, Query.boost_query(_field_query(term, name), weight)) for name, weight in WEIGHTS.items()]])
     if not strict:
         return matched
     spelt = [exact(w) for w in term.words]
@@ -240,14 +242,14 @@ def _field_query(term: Term, name: str, searcher: tantivy.Searcher | None = None
 
 def _nearness(node: Node) -> list[tuple[Query, float]]:
     """For words typed one after another, unquoted: the tier of articles where they stand together, and
-    that of articles where they stand near, each above those where they are scattered; one query per
-    field and tier (a union of phrase queries cannot skip to the documents it is asked about)."""
+    that of articles where they stand near, each above those where they are scattered; one phrase query
+    over the whole text per tier."""
     loose = _loose_words(node)
     if loose is None or len(loose) < 2:
         return []
     words: list[str | tuple[int, str]] = [*loose]
-    return [(Query.phrase_query(store.SCHEMA, name, words, slop=slop), tier)
-            for slop, tier in ((0, PHRASE_FIRST), (NEAR_SLOP, NEAR_FIRST)) for name in WEIGHTS]
+    return [(Query.phrase_query(store.SCHEMA, store.TEXT, words, slop=slop), tier)
+            for slop, tier in ((0, PHRASE_FIRST), (NEAR_SLOP, NEAR_FIRST))]
 
 
 def _loose_words(node: Node) -> list[str] | None:
@@ -307,10 +309,10 @@ class Snippets:
     def __init__(self, searcher: tantivy.Searcher, node: Node | None) -> None:
         self.generator: tantivy.SnippetGenerator | None = None
         self.phrases: list[re.Pattern[str]] = []
-        terms = [] if node is None else [_field_query(t, "body", searcher) for t in positive_terms(node)]
+        terms = [] if node is None else [_field_query(t, store.TEXT, searcher) for t in positive_terms(node)]
         if node is not None and terms:
             self.generator = tantivy.SnippetGenerator.create(
-                searcher, Query.boolean_query([(Occur.Should, t) for t in terms]), store.SCHEMA, "body")
+                searcher, Query.boolean_query([(Occur.Should, t) for t in terms]), store.SCHEMA, store.TEXT)
             self.generator.set_max_num_chars(SNIPPET_BYTES)
             quoted = sorted((t for t in positive_terms(node) if len(t.words) > 1), key=lambda t: -len(t.words))
             loose = _loose_words(node)
@@ -324,7 +326,7 @@ class Snippets:
             start, end, phrase = self._passage(body)
             passage = body[start:end]
             doc = tantivy.Document()
-            doc.add_text("body", passage)
+            doc.add_text(store.TEXT, passage)
             found = self.generator.snippet_from_doc(doc)
             if marks := found.highlighted():
                 fragment, where = found.fragment().encode(), found.fragment_range()
