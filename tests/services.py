@@ -65,6 +65,22 @@ def create_database(base_url: str, name: str) -> str:
     return f"{base_url}/{name}"
 
 
+def wait_until_answers(proc: subprocess.Popen[str], url: str, what: str, timeout: float = 30) -> None:
+    """Until the server `proc` started answers 200 at `url`; one clear error, with its output, if it dies
+    or stays silent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if fetch(url, timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{what} did not start: {proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def serving(url: str, workers: int = 1) -> Iterator[str]:
     """`archive serve` in its own process on the archive at `url`; yields its base URL."""
@@ -74,17 +90,7 @@ def serving(url: str, workers: int = 1) -> Iterator[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fetch(base + "/api/runs", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"archive serve did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.2)
+        wait_until_answers(proc, base + "/api/runs", "archive serve")
         yield base
     finally:
         proc.terminate()
@@ -137,17 +143,7 @@ def pywb_replaying(warc: str, collection: str = "dddn") -> Iterator[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/{collection}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fetch(base + "/", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"pywb did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.2)
+        wait_until_answers(proc, base + "/", "pywb")
         yield base
     finally:
         proc.terminate()

@@ -28,7 +28,7 @@ from crawler.discovery.menus import Menus
 from crawler.discovery.more import MORE_META, more_url
 from crawler.discovery.revisiting import Revisiting
 from crawler.discovery.sitemaps import sitemap_period
-from crawler.frontier import COORDINATOR, ROLE, WORKER, Cluster
+from crawler.frontier import COORDINATOR, ROLE, WORKER
 from crawler.revisits import EDIT_FOUND, Trust
 
 __all__ = ["MORE_META", "DddnSpider", "more_url", "sitemap_period"]
@@ -81,8 +81,8 @@ class DddnSpider(Menus, Listings, Feeds, Revisiting):
             return
         for request in self.first_requests():
             yield request
-        if role == COORDINATOR:
-            Cluster.from_settings(self.settings).seeded()
+        if role == COORDINATOR and self.cluster is not None:
+            self.cluster.seeded()
 
     def first_requests(self) -> Iterator[Request]:
         """The run's first requests: the home page, sitemaps and the RSS index."""

@@ -6,15 +6,13 @@ import contextlib
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tests.services import free_port
+from tests.services import free_port, wait_until_answers
 
 console = Console()
 TABLES: dict[str, dict[str, str]] = {}  # every table reported in this process, for `--json`
@@ -29,15 +27,7 @@ def replica_process(articles: int, seed: int = 1, *extra: str) -> Iterator[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(base + "/__replica__/now", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"replica did not start: {proc.stdout.read() if proc.stdout else ''}") from None
-                time.sleep(0.2)
+        wait_until_answers(proc, base + "/__replica__/now", "replica", timeout=120)
         yield base
     finally:
         proc.terminate()
