@@ -159,15 +159,41 @@ def id_set(session: Session, ids: list[int]) -> Any:
 # -- queries ------------------------------------------------------------------------------------------
 
 def ranked_query(node: Node | None, filters: Filters, exact: bool) -> Query:
-    """The query for a result page: the match, scored, with its boosts, under the filters."""
+    """The query for a result page: the match, scored, with its boosts, under the filters. Every match is
+    scored (the bindings collect without pruning), so each clause here costs its postings over every match:
+    words joined by AND are one flat conjunction, and the exact spelling's tier is asked of the `exact`
+    field's words alone, the match itself being already required."""
     clauses: list[tuple[Occur, Query]] = [(Occur.Must, Query.const_score_query(f, 0.0))
                                           for f in filter_queries(filters)]
     if node is None:
         return Query.boolean_query([(Occur.Must, Query.all_query()), *clauses])
-    clauses.append((Occur.Must, _render(node, strict=exact)))
+    clauses += _scored(node, strict=exact)
     if not exact and has_diacritics(node):
-        clauses.append((Occur.Should, Query.const_score_query(_render(node, strict=True), EXACT_FIRST)))
+        clauses.append((Occur.Should, Query.const_score_query(_spelt(node), EXACT_FIRST)))
     return Query.boolean_query(clauses)
+
+
+def _scored(node: Node, strict: bool) -> list[tuple[Occur, Query]]:
+    """The clauses of a node's match and weights, an AND chain's terms side by side: a word must be in the
+    whole text, and scores again for the title and the lead it is in (the sum nesting would give)."""
+    if isinstance(node, And):
+        return _scored(node.left, strict) + _scored(node.right, strict)
+    if isinstance(node, Term):
+        return [(Occur.Must, _term_match(node, strict)), *[
+            (Occur.Should, Query.boost_query(_field_query(node, name), weight)) for name, weight in WEIGHTS.items()]]
+    return [(Occur.Must, _render(node, strict, weighted=True))]
+
+
+def _spelt(node: Node) -> Query:
+    """Which of the articles a query matches match it as typed, diacritics included: a word is spelt so in the
+    `exact` field; a phrase stands in the text too (the exact field keeps which words, not where). NOT's
+    right side is left out: the match already excludes it."""
+    if isinstance(node, Term):
+        return _term_match(node, strict=True) if len(node.words) > 1 else _exact_words(node)[0]
+    if isinstance(node, Not):
+        return _spelt(node.left)
+    occur = Occur.Must if isinstance(node, And) else Occur.Should
+    return Query.boolean_query([(occur, _spelt(node.left)), (occur, _spelt(node.right))])
 
 
 def _rescored(searcher: tantivy.Searcher, ids: list[int], scores: list[float],
@@ -190,39 +216,45 @@ def _rescored(searcher: tantivy.Searcher, ids: list[int], scores: list[float],
 
 def matching_query(node: Node | None, exact: bool, filters: Filters = NO_FILTERS) -> Query:
     """Every article the query (None: any) and the filters let through, unranked."""
-    matched = Query.all_query() if node is None else _render(node, strict=exact)
+    matched = Query.all_query() if node is None else _render(node, strict=exact, weighted=False)
     return Query.const_score_query(Query.boolean_query(
         [(Occur.Must, matched), *[(Occur.Must, f) for f in filter_queries(filters)]]), 1.0)
 
 
-def _render(node: Node, strict: bool) -> Query:
+def _render(node: Node, strict: bool, weighted: bool) -> Query:
+    """A node's match; `weighted`, with the weights a ranking adds (`_scored`), else a match alone."""
+    if weighted and isinstance(node, Term | And):
+        return Query.boolean_query(_scored(node, strict))
     if isinstance(node, Term):
-        return _term(node, strict)
+        return _term_match(node, strict)
     if isinstance(node, And):
-        return Query.boolean_query([(Occur.Must, _render(node.left, strict)),
-                                    (Occur.Must, _render(node.right, strict))])
+        return Query.boolean_query([(Occur.Must, _render(node.left, strict, weighted)),
+                                    (Occur.Must, _render(node.right, strict, weighted))])
     if isinstance(node, Or):
-        return Query.boolean_query([(Occur.Should, _render(node.left, strict)),
-                                    (Occur.Should, _render(node.right, strict))])
+        return Query.boolean_query([(Occur.Should, _render(node.left, strict, weighted)),
+                                    (Occur.Should, _render(node.right, strict, weighted))])
     assert isinstance(node, Not)
-    return Query.boolean_query([(Occur.Must, _render(node.left, strict)),
-                                (Occur.MustNot, _render(node.right, strict))])
+    return Query.boolean_query([(Occur.Must, _render(node.left, strict, weighted)),
+                                (Occur.MustNot, _render(node.right, strict, weighted=False))])
 
 
-def _term(term: Term, strict: bool) -> Query:
-    """A word, phrase or prefix in title, lead or body, weighted; `strict` also asks each of its words to
-    be spelt as typed (the exact field keeps which words an article has, not where)."""
-    matched = Query.boolean_query([(Occur.Must, _field_query(term, store.TEXT)), *[
-        (Occur.Should, Query.boost_query(_field_query(term, name), weight)) for name, weight in WEIGHTS.items()]])
+def _term_match(term: Term, strict: bool) -> Query:
+    """A word, phrase or prefix in the whole text; `strict` also asks each of its words to be spelt as typed
+    (the exact field keeps which words an article has, not where)."""
+    matched = _field_query(term, store.TEXT)
     if not strict:
         return matched
+    return Query.boolean_query([(Occur.Must, matched), *[(Occur.Must, Query.const_score_query(w, 0.0))
+                                                         for w in _exact_words(term)]])
+
+
+def _exact_words(term: Term) -> list[Query]:
     spelt = [exact(w) for w in term.words]
     words = [Query.term_query(store.SCHEMA, "exact", w) for w in spelt[:-1]]
     last = spelt[-1]
     words.append(Query.regex_query(store.SCHEMA, "exact", re.escape(last) + ".*") if term.prefix
                  else Query.term_query(store.SCHEMA, "exact", last))
-    return Query.boolean_query([(Occur.Must, matched), *[(Occur.Must, Query.const_score_query(w, 0.0))
-                                                         for w in words]])
+    return words
 
 
 def _field_query(term: Term, name: str, searcher: tantivy.Searcher | None = None) -> Query:
