@@ -333,10 +333,10 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 class Snippets:
     """Snippets for one query: about SNIPPET_BYTES of a text, each match between MARK_OPEN and MARK_CLOSE in
     the text's own spelling however the query was typed. The passage is the first occurrence of the
-    query's phrase (a quoted one, longest first, or the words typed together) when the text has it;
-    otherwise where the query's terms score best together (Tantivy's snippet generator, which reads the
-    text with the index's own folding). A text in which nothing matches (a match in the title only), or
-    any text without a query, shows its first words."""
+    query's phrase (a quoted one, longest first, or the words typed together, or the one word typed) when
+    the text has it; otherwise where the query's terms score best together (Tantivy's snippet generator
+    over the whole text, which reads it with the index's own folding). A text in which nothing matches (a
+    match in the title only), or any text without a query, shows its first words."""
 
     def __init__(self, searcher: tantivy.Searcher, node: Node | None) -> None:
         self.generator: tantivy.SnippetGenerator | None = None
@@ -348,7 +348,7 @@ class Snippets:
             self.generator.set_max_num_chars(SNIPPET_BYTES)
             quoted = sorted((t for t in positive_terms(node) if len(t.words) > 1), key=lambda t: -len(t.words))
             loose = _loose_words(node)
-            phrases = [t.words for t in quoted] + ([tuple(loose)] if loose and len(loose) > 1 else [])
+            phrases = [t.words for t in quoted] + ([tuple(loose)] if loose else [])
             self.phrases = [re.compile(r"(?<!\w)" + r"\W+".join(spelled_any_way(w) for w in words) + r"(?!\w)")
                             for words in phrases]
 
