@@ -10,6 +10,7 @@ where they are scattered (an implicit phrase and proximity boost, as Lucene user
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,8 @@ WEIGHTS = {"title": 9.0, "lead": 4.0}
 EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
 RESCORE_WINDOW = 100  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
+K1 = 1.2  # Tantivy's BM25 saturation: a word scores in a field at most its idf times (1 + K1)
+TITLED_SHARE = 0.05  # of the articles, which a query's rarest word must be in before the titled are tried first
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
 SNIPPET_CHARS = 200  # the passage around a phrase that a snippet is cut from
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
@@ -98,20 +101,21 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
     node = parse(query) if query is not None else None
     if node is None and sort == "relevance":
         sort = "newest"
-    searcher = index_of(session).searcher()
-    ordering: dict[str, Any] = {} if sort == "relevance" else {
-        "order_by_field": "published", "order": Order.Desc if sort == "newest" else Order.Asc}
+    index = index_of(session)
+    searcher = index.searcher()
     nearness = _nearness(node) if node is not None and sort == "relevance" else []
-    if nearness and offset + limit <= RESCORE_WINDOW:
-        found = searcher.search(ranked_query(node, filters, exact), limit=RESCORE_WINDOW, count=with_total)
-        ids, scores = _rescored(searcher, store.article_ids(searcher, found.hits),
-                                [float(score) for score, _ in found.hits], nearness)
-        ids, scores = ids[offset:offset + limit], scores[offset:offset + limit]
+    if node is not None and sort == "relevance":
+        window = nearness and offset + limit <= RESCORE_WINDOW
+        best, total = _best(searcher, index, node, filters, exact, RESCORE_WINDOW if window else limit,
+                            0 if window else offset, with_total)
+        ids, scores = store.article_ids(searcher, best), [float(score) for score, _ in best]
+        if window:
+            ids, scores = _rescored(searcher, ids, scores, nearness)
+            ids, scores = ids[offset:offset + limit], scores[offset:offset + limit]
     else:
-        found = searcher.search(ranked_query(node, filters, exact), limit=limit, offset=offset,
-                                count=with_total, **ordering)
-        ids = store.article_ids(searcher, found.hits)
-        scores = [float(score) if sort == "relevance" else 0.0 for score, _ in found.hits]
+        found = searcher.search(ranked_query(node, filters, exact), limit=limit, offset=offset, count=with_total,
+                                order_by_field="published", order=Order.Asc if sort == "oldest" else Order.Desc)
+        ids, scores, total = store.article_ids(searcher, found.hits), [0.0] * len(found.hits), _count(found)
     rows = {row.article_id: row for row in session.execute(
         select(SearchDoc.article_id, SearchDoc.title, SearchDoc.published, SearchDoc.section, SearchDoc.authors,
                Article.canonical_url, Extraction.fields["lead"].as_string().label("lead"),
@@ -129,8 +133,72 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
         hits.append(Hit(id=article_id, canonical_url=row.canonical_url, title=row.title, published=row.published,
                         section=row.section, author=row.authors, snippet=snippet(body),
                         score=round(score, 4), exact=exact or (strict and score >= EXACT_FIRST)))
-    total: int = getattr(found, "count", None) or 0  # the stub leaves `count` out
     return Results(total if with_total else 0, hits)
+
+
+def _best(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, filters: Filters, exact: bool,
+          limit: int, offset: int, with_total: bool) -> tuple[list[tuple[Any, Any]], int]:
+    """The hits ranked by relevance from `offset`, and the total (0 without `with_total`). A total is counted
+    in the pass that scores every match; without one, the titled articles may be enough (`_titled`)."""
+    query = ranked_query(node, filters, exact)
+    titled = None if with_total else _titled(searcher, index, node, exact, query, offset + limit)
+    if titled is None:
+        found = searcher.search(query, limit=limit, offset=offset, count=with_total)
+        return found.hits, _count(found)
+    return titled[offset:], 0
+
+
+def _titled(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, exact: bool, query: Query,
+            wanted: int) -> list[tuple[Any, Any]] | None:
+    """The best `wanted` hits of `query`, found among the articles with a query word in their title alone,
+    when none of the others can rank among them; else None. The bindings score every match, so a query of
+    common words costs its whole match; a title boost lifts a titled article above any bound an untitled one
+    can reach (a word scores at most its idf times 1 + K1 in a field), as MaxScore skips what cannot win."""
+    terms = _and_terms(node)
+    if terms is None:
+        return None
+    words = [fold(w) for t in terms for w in t.words]
+    if min(searcher.doc_freq(store.TEXT, w) for w in words) < TITLED_SHARE * searcher.num_docs:
+        return None  # a rare word: the whole match is cheap to score
+    titled = Query.const_score_query(Query.boolean_query(
+        [(Occur.Should, _field_query(t, "title")) for t in terms]), 0.0)
+    found = searcher.search(Query.boolean_query([(Occur.Must, query), (Occur.Must, titled)]), limit=wanted,
+                            count=False)
+    if len(found.hits) < wanted:
+        return None
+    return found.hits if float(found.hits[-1][0]) > untitled_bound(searcher, index, node, exact) else None
+
+
+def untitled_bound(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, exact: bool) -> float:
+    """Above what `ranked_query` scores any article with none of the query's words in its title (its words
+    and phrases joined by AND): each word's most in the whole text and, weighted, in the lead."""
+    documents = max(index.documents_counted(), searcher.num_docs)
+    words = [fold(w) for t in positive_terms(node) for w in t.words]
+    bound = (1 + K1) * sum(_idf(documents, searcher.doc_freq(store.TEXT, w))
+                           + WEIGHTS["lead"] * _idf(documents, searcher.doc_freq("lead", w)) for w in words)
+    bound += bound / 1000 + 0.01  # a margin for Tantivy's float32 sums
+    if not exact and has_diacritics(node):
+        bound += EXACT_FIRST + 0.5  # a float32 near a million is good to 1/16
+    return bound
+
+
+def _count(found: tantivy.SearchResult) -> int:
+    return int(getattr(found, "count", None) or 0)  # the stub leaves `count` out
+
+
+def _idf(documents: int, matching: int) -> float:
+    """BM25's idf as Tantivy computes it."""
+    return math.log(1 + (documents - matching + 0.5) / (matching + 0.5))
+
+
+def _and_terms(node: Node) -> list[Term] | None:
+    """The terms of a query that is only words and phrases joined by AND; else None."""
+    if isinstance(node, Term):
+        return None if node.prefix else [node]
+    if isinstance(node, And):
+        left, right = _and_terms(node.left), _and_terms(node.right)
+        return None if left is None or right is None else left + right
+    return None
 
 
 def matching_articles(session: Session, query: str | None, filters: Filters = NO_FILTERS,

@@ -128,6 +128,7 @@ class SearchIndex:
         self._identity: str | None = None
         self._lock = threading.Lock()
         self._background: threading.Event | None = None
+        self._counted: tuple[int, int] | None = None  # meta.json's mtime, its documents
 
     @property
     def index(self) -> tantivy.Index:
@@ -151,6 +152,19 @@ class SearchIndex:
 
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
+
+    def documents_counted(self) -> int:
+        """The documents BM25 counts as the index's size: its segments' every document, the deleted ones
+        until a merge drops them (what `Searcher.num_docs` leaves out), as the index's last commit lists
+        them."""
+        meta = self.path / "meta.json"
+        try:
+            stamp = meta.stat().st_mtime_ns
+            if self._counted is None or self._counted[0] != stamp:
+                self._counted = (stamp, sum(int(s["max_doc"]) for s in json.loads(meta.read_text())["segments"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return self._counted[1]
 
     def _position(self) -> tuple[str, int]:
         """The archive's identity (asked once) and its latest stamp."""

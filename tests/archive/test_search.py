@@ -17,11 +17,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tantivy import Occur, Query
 
 from archive.cli import cli
 from archive.database import Archive
 from archive.ingest import Ingestor
-from archive.search import store
+from archive.search import engine, store
 from archive.search.engine import Filters, search
 from archive.search.fold import fold, fold_char, spelled_any_way, words
 from archive.search.query import QueryError, parse
@@ -189,6 +190,36 @@ def test_exact_matches_rank_first_and_exact_mode_is_strict(indexed: tuple[str, l
     flags = [h.exact for h in folded]
     assert flags == sorted(flags, reverse=True), "exact matches first"
     assert {h.id for h in strict} == {h.id for h in folded if h.exact} and 0 < len(strict) <= len(folded)
+
+
+def test_a_page_without_its_total_ranks_as_one_with_it(indexed: tuple[str, list[dict[str, Any]]]) -> None:
+    """Without a total (the web page counts with its facets), a query of common words is answered from the
+    articles with a query word in their title when no other can rank among them: that page must be the one
+    that scoring every match gives, for words with and without diacritics, phrases, filters and pages."""
+    url, articles = indexed
+    common = [w for w, _ in Counter(w.lower() for a in articles for w in set(words(a["title"]))).most_common(12)]
+    queries = [*common, *(fold(w) for w in common[:4]), *(f"{a} {b}" for a, b in itertools.pairwise(common[:6])),
+               *(f'"{" ".join(words(a["title"])[:2])}"' for a in articles[:4])]
+    archive = Archive(url)
+    shortcuts = 0
+    with archive.transaction(write=False) as session:
+        searcher = engine.index_of(session).searcher()
+        for query in queries:
+            for filters, offset in ((Filters(), 0), (Filters(), 20), (Filters(section=articles[0]["section"]), 0)):
+                pages = [[h.id for h in search(session, query, filters, limit=20, offset=offset, with_total=total).hits]
+                         for total in (True, False)]
+                assert pages[0] == pages[1], (query, filters, offset)
+            node = parse(query)
+            index = engine.index_of(session)
+            shortcuts += engine._titled(searcher, index, node, False,
+                                        engine.ranked_query(node, Filters(), False), 20) is not None
+            untitled = searcher.search(Query.boolean_query([
+                (Occur.Must, engine.ranked_query(node, Filters(), False)),
+                *[(Occur.MustNot, engine._field_query(t, "title")) for t in engine.positive_terms(node)]]), limit=1)
+            if untitled.hits:
+                assert untitled.hits[0][0] <= engine.untitled_bound(searcher, index, node, False), query
+    archive.close()
+    assert shortcuts >= 5, "the titled articles sufficed for too few queries to test them"
 
 
 def test_hits_carry_their_fields_and_a_highlighted_snippet(indexed: tuple[str, list[dict[str, Any]]]) -> None:
