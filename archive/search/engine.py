@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -39,7 +40,9 @@ EXACT_FIRST, PHRASE_FIRST, NEAR_FIRST = 1e6, 1e5, 1e4
 NEAR_SLOP = 4  # words this close count as "near" for the proximity boost
 RESCORE_WINDOW = 100  # the best hits whose words' nearness is checked; a page beyond them is ranked by BM25
 K1 = 1.2  # Tantivy's BM25 saturation: a word scores in a field at most its idf times (1 + K1)
-TITLED_SHARE = 0.05  # of the articles, which a query's rarest word must be in before the titled are tried first
+TITLED_SHARE = 0.05  # of the articles, which a query's rarest word must be in for its match to be costly
+# Totals counted beside the ranking: Tantivy leaves Python's lock while it searches, so the two use two cores.
+_COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-total")
 SNIPPET_BYTES = 240  # about 30 words of Vietnamese (UTF-8)
 SNIPPET_CHARS = 200  # the passage around a phrase that a snippet is cut from
 SNIPPET_WORDS = 30  # of a text's start, when no match is in it
@@ -106,9 +109,9 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
     nearness = _nearness(node) if node is not None and sort == "relevance" else []
     if node is not None and sort == "relevance":
         window = nearness and offset + limit <= RESCORE_WINDOW
-        best, total = _best(searcher, index, node, filters, exact, RESCORE_WINDOW if window else limit,
-                            0 if window else offset, with_total)
-        ids, scores = store.article_ids(searcher, best), [float(score) for score, _ in best]
+        ranked, total = best(searcher, index, node, filters, exact, RESCORE_WINDOW if window else limit,
+                             0 if window else offset, with_total)
+        ids, scores = store.article_ids(searcher, ranked), [float(score) for score, _ in ranked]
         if window:
             ids, scores = _rescored(searcher, ids, scores, nearness)
             ids, scores = ids[offset:offset + limit], scores[offset:offset + limit]
@@ -136,30 +139,31 @@ def search(session: Session, query: str | None, filters: Filters = NO_FILTERS, s
     return Results(total if with_total else 0, hits)
 
 
-def _best(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, filters: Filters, exact: bool,
-          limit: int, offset: int, with_total: bool) -> tuple[list[tuple[Any, Any]], int]:
-    """The hits ranked by relevance from `offset`, and the total (0 without `with_total`). A total is counted
-    in the pass that scores every match; without one, the titled articles may be enough (`_titled`)."""
+def best(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, filters: Filters = NO_FILTERS,
+         exact: bool = False, limit: int = 20, offset: int = 0, with_total: bool = True
+         ) -> tuple[list[tuple[Any, Any]], int]:
+    """The hits ranked by relevance from `offset`, and the total (0 without `with_total`). The bindings
+    score every match, so a query of common words costs its whole match: for one, the total is counted on
+    another core meanwhile, and the titled articles may be enough (`_titled`)."""
     query = ranked_query(node, filters, exact)
-    titled = None if with_total else _titled(searcher, index, node, exact, query, offset + limit)
-    if titled is None:
+    terms = _and_terms(node)
+    if terms is None or min(searcher.doc_freq(store.TEXT, fold(w)) for t in terms for w in t.words) < (
+            TITLED_SHARE * searcher.num_docs):  # the whole match is cheap to score: one pass, counting too
         found = searcher.search(query, limit=limit, offset=offset, count=with_total)
         return found.hits, _count(found)
-    return titled[offset:], 0
+    counting = _COUNTING.submit(searcher.search, matching_query(node, exact, filters), 1, True) if with_total else None
+    hits = _titled(searcher, index, node, terms, exact, query, offset + limit)
+    if hits is None:
+        hits = searcher.search(query, limit=offset + limit, count=False).hits
+    return hits[offset:], _count(counting.result()) if counting is not None else 0
 
 
-def _titled(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, exact: bool, query: Query,
-            wanted: int) -> list[tuple[Any, Any]] | None:
+def _titled(searcher: tantivy.Searcher, index: store.SearchIndex, node: Node, terms: list[Term], exact: bool,
+            query: Query, wanted: int) -> list[tuple[Any, Any]] | None:
     """The best `wanted` hits of `query`, found among the articles with a query word in their title alone,
-    when none of the others can rank among them; else None. The bindings score every match, so a query of
-    common words costs its whole match; a title boost lifts a titled article above any bound an untitled one
-    can reach (a word scores at most its idf times 1 + K1 in a field), as MaxScore skips what cannot win."""
-    terms = _and_terms(node)
-    if terms is None:
-        return None
-    words = [fold(w) for t in terms for w in t.words]
-    if min(searcher.doc_freq(store.TEXT, w) for w in words) < TITLED_SHARE * searcher.num_docs:
-        return None  # a rare word: the whole match is cheap to score
+    when none of the others can rank among them; else None. A title boost lifts a titled article above any
+    bound an untitled one can reach (a word scores at most its idf times 1 + K1 in a field), as MaxScore
+    skips what cannot win."""
     titled = Query.const_score_query(Query.boolean_query(
         [(Occur.Should, _field_query(t, "title")) for t in terms]), 0.0)
     found = searcher.search(Query.boolean_query([(Occur.Must, query), (Occur.Must, titled)]), limit=wanted,
