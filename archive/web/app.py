@@ -307,7 +307,7 @@ def count_labels(request: Request) -> dict[str, str]:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("archive.web"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(local=local_time, safe_url=safe_url, query=lambda args: urlencode(args))
+    env.filters.update(local=local_time, safe_url=safe_url, query=urlencode)
     env.globals["paragraphs"] = paragraphs
     return env
 

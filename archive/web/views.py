@@ -3,10 +3,13 @@ both call these, so a page and its API twin never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,7 +55,14 @@ class SearchParams:
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """The URL query that asks for this search again, with `changes`; defaults left out."""
-        return _query_args(self, SearchParams(), changes)
+        return _query_args(self, _SEARCH_DEFAULTS, changes)
+
+    def link(self, **changes: Any) -> str:
+        """`query_args` encoded."""
+        return _link(self, _SEARCH_DEFAULTS, changes)
+
+
+_SEARCH_DEFAULTS = SearchParams()
 
 
 def _midnight(day: date | None, days: int = 0) -> datetime | None:
@@ -62,13 +72,28 @@ def _midnight(day: date | None, days: int = 0) -> datetime | None:
 
 def _query_args(params: Any, defaults: Any, changes: dict[str, Any]) -> list[tuple[str, str]]:
     """A page's parameters, with `changes`, as a URL query: defaults left out, a tuple as a repeated key."""
-    out: list[tuple[str, str]] = []
+    return [pair for key, value in _changed(params, defaults, changes) for pair in _pairs(key, value)]
+
+
+def _link(params: Any, defaults: Any, changes: dict[str, Any]) -> str:
+    """`_query_args` encoded, each parameter's part encoded once for all the links of a page (a results page
+    links every month and every section with the same query)."""
+    return "&".join(_encoded(key, value) for key, value in _changed(params, defaults, changes))
+
+
+def _changed(params: Any, defaults: Any, changes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for key, value in {**params.__dict__, **changes}.items():
-        if value == defaults.__dict__[key] or value in (None, ""):
-            continue
-        values = value if isinstance(value, tuple) else (value,)
-        out += [(key, "1" if v is True else str(v)) for v in values]
-    return out
+        if value != defaults.__dict__[key] and value not in (None, ""):
+            yield key, value
+
+
+def _pairs(key: str, value: Any) -> list[tuple[str, str]]:
+    return [(key, "1" if v is True else str(v)) for v in (value if isinstance(value, tuple) else (value,))]
+
+
+@lru_cache(maxsize=4096)
+def _encoded(key: str, value: Any) -> str:
+    return urlencode(_pairs(key, value))
 
 
 def search(session: Session, params: SearchParams, counted: TtlCache[Facets] | None = None) -> schemas.SearchResults:
@@ -193,7 +218,14 @@ class ChangeParams:
 
     def query_args(self, **changes: Any) -> list[tuple[str, str]]:
         """The URL query that asks for this view again, with `changes`; defaults left out."""
-        return _query_args(self, ChangeParams(), changes)
+        return _query_args(self, _CHANGE_DEFAULTS, changes)
+
+    def link(self, **changes: Any) -> str:
+        """`query_args` encoded."""
+        return _link(self, _CHANGE_DEFAULTS, changes)
+
+
+_CHANGE_DEFAULTS = ChangeParams()
 
 
 def change(entry: change_log.Entry) -> schemas.ChangeOut:
