@@ -24,16 +24,17 @@ class Known:
 
 
 def known_pages(session: Session) -> dict[str, Known]:
-    """canonical URL -> validators of its latest successful fetch, when a run that completed (or an
-    import) last confirmed it, and for live articles their publication date."""
-    latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id")).where(Fetch.status == 200)
+    """canonical URL -> validators of its latest successful fetch and when it was last confirmed, both by a
+    run that completed (or an import), and for live articles their publication date."""
+    # Only a run that completed vouches for a page: a sitemap read by a run that then lost the requests it
+    # gave (a process killed, a fault) would otherwise pass for read, and the edits it announced be missed:
+    # neither its time nor its validators count (a conditional request with them would get a 304).
+    vouched = Fetch.run_id.is_(None) | Fetch.run_id.in_(select(Run.id).where(Run.outcome.in_(COMPLETED)))
+    latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id")).where(Fetch.status == 200, vouched)
               .group_by(Fetch.canonical_url).subquery())
     rows = session.execute(select(Fetch.canonical_url, Fetch.etag, Fetch.last_modified)
                            .join(latest, Fetch.id == latest.c.id))
     validators = {url: (etag, modified) for url, etag, modified in rows}
-    # Only a run that completed vouches for a page: a sitemap read by a run that then lost the requests it
-    # gave (a process killed, a fault) would otherwise pass for read, and the edits it announced be missed.
-    vouched = Fetch.run_id.is_(None) | Fetch.run_id.in_(select(Run.id).where(Run.outcome.in_(COMPLETED)))
     checked: dict[str, datetime] = {url: when for url, when in session.execute(
         select(Fetch.canonical_url,
                type_coerce(func.max(func.coalesce(Fetch.server_date, Fetch.fetched_at)), UTCDateTime()))

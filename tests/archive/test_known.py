@@ -1,5 +1,5 @@
-"""What a crawl is told the archive knows: a page counts as checked only when a run that completed (or an
-import) fetched it."""
+"""What a crawl is told the archive knows: a page counts as checked, and its validators as the archive's,
+only when a run that completed (or an import) fetched it."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def test_a_page_read_by_a_run_that_did_not_complete_is_not_vouched_for(tmp_path:
     runs.finish(archive, completed, RunOutcome.OK, {})
     day_later = first.fetched_at + timedelta(days=1)
     later = record(sitemap)
-    later = dataclasses.replace(later, fetched_at=day_later,
-                                headers={**later.headers, "date": format_datetime(day_later, usegmt=True)})
+    later = dataclasses.replace(later, fetched_at=day_later, headers={
+        **later.headers, "date": format_datetime(day_later, usegmt=True), "etag": '"read-by-a-lost-run"'})
     lost = runs.start(archive, RunKind.CRAWL, {})
     ingestor.ingest(dataclasses.replace(later, run_id=lost))
     runs.finish(archive, lost, RunOutcome.INCOMPLETE, {})
@@ -41,4 +41,5 @@ def test_a_page_read_by_a_run_that_did_not_complete_is_not_vouched_for(tmp_path:
         known = known_pages(session)
     archive.close()
     assert known[sitemap].checked == (first.server_date or first.fetched_at)
+    assert known[sitemap].etag != '"read-by-a-lost-run"', "its next request must not be conditional on the lost read"
     assert known[replica.base_url + "/rss"].checked is not None, "an import vouches for what it holds"
