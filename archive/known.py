@@ -28,9 +28,11 @@ def known_pages(session: Session) -> dict[str, Known]:
     run that completed (or an import), and for live articles their publication date."""
     # Only a run that completed vouches for a page: a sitemap read by a run that then lost the requests it
     # gave (a process killed, a fault) would otherwise pass for read, and the edits it announced be missed:
-    # neither its time nor its validators count (a conditional request with them would get a 304).
+    # neither its time nor its validators count (a conditional request with them would get a 304). An
+    # article's validators stand for what the archive holds of it, whatever became of its run.
     vouched = Fetch.run_id.is_(None) | Fetch.run_id.in_(select(Run.id).where(Run.outcome.in_(COMPLETED)))
-    latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id")).where(Fetch.status == 200, vouched)
+    latest = (select(Fetch.canonical_url, func.max(Fetch.id).label("id"))
+              .where(Fetch.status == 200, vouched | Fetch.article_id.is_not(None))
               .group_by(Fetch.canonical_url).subquery())
     rows = session.execute(select(Fetch.canonical_url, Fetch.etag, Fetch.last_modified)
                            .join(latest, Fetch.id == latest.c.id))

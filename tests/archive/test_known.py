@@ -20,7 +20,8 @@ from tests.replica import Replica
 
 def test_a_page_read_by_a_run_that_did_not_complete_is_not_vouched_for(tmp_path: Path, replica: Replica) -> None:
     """A sitemap read by a run that then lost the requests it gave (a killed process, a fault) must be read
-    again by the next run, or the edits it announced are missed: its fetch in that run is not a check."""
+    again by the next run, or the edits it announced are missed: its fetch in that run is not a check, nor
+    are its validators asked with. An article fetched in that run is archived: its validators stand."""
     archive = Archive(f"sqlite:///{tmp_path / 'a.sqlite'}")
     ingestor = Ingestor(archive, replica_rules(replica))
     sitemap = replica.base_url + "/sitemap.xml"
@@ -34,6 +35,9 @@ def test_a_page_read_by_a_run_that_did_not_complete_is_not_vouched_for(tmp_path:
         **later.headers, "date": format_datetime(day_later, usegmt=True), "etag": '"read-by-a-lost-run"'})
     lost = runs.start(archive, RunKind.CRAWL, {})
     ingestor.ingest(dataclasses.replace(later, run_id=lost))
+    article = next(t["canonical_url"] for t in replica.truth() if t["status"] == "live" and t["kind"] == "normal")
+    page = record(article)
+    ingestor.ingest(dataclasses.replace(page, run_id=lost, headers={**page.headers, "etag": '"as-archived"'}))
     runs.finish(archive, lost, RunOutcome.INCOMPLETE, {})
     imported = dataclasses.replace(record(replica.base_url + "/rss"), run_id=None)
     ingestor.ingest(imported)
@@ -42,4 +46,5 @@ def test_a_page_read_by_a_run_that_did_not_complete_is_not_vouched_for(tmp_path:
     archive.close()
     assert known[sitemap].checked == (first.server_date or first.fetched_at)
     assert known[sitemap].etag != '"read-by-a-lost-run"', "its next request must not be conditional on the lost read"
+    assert known[article].etag == '"as-archived"', "an article's validators are those of the copy archived"
     assert known[replica.base_url + "/rss"].checked is not None, "an import vouches for what it holds"
