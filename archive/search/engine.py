@@ -358,12 +358,10 @@ def _nearness(node: Node) -> list[tuple[Query, float]]:
 
 def _loose_words(node: Node) -> list[str] | None:
     """The folded words of a query that is only words joined by AND, in the order typed; else None."""
-    if isinstance(node, Term):
-        return None if node.prefix or len(node.words) > 1 else [fold(node.words[0])]
-    if isinstance(node, And):
-        left, right = _loose_words(node.left), _loose_words(node.right)
-        return None if left is None or right is None else left + right
-    return None
+    terms = _and_terms(node)
+    if terms is None or any(len(t.words) > 1 for t in terms):
+        return None
+    return [fold(t.words[0]) for t in terms]
 
 
 def filter_queries(filters: Filters) -> list[Query]:
